@@ -1,0 +1,284 @@
+// Runnable, editable Python code cells (the `pycell` fence of hooks/pycell.py).
+//
+// Each cell: a CodeMirror editor, Run (also Shift+Enter / Ctrl+Enter), Stop,
+// Reset, Copy and Download, and an output area that streams stdout and stderr.
+// Cells on a page share one namespace like a notebook unless marked isolated.
+// Edits are saved in localStorage until Reset.
+
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { python as pythonLanguage } from "@codemirror/lang-python";
+import {
+  bracketMatching,
+  HighlightStyle,
+  indentOnInput,
+  syntaxHighlighting,
+} from "@codemirror/language";
+import { EditorState, Prec } from "@codemirror/state";
+import {
+  drawSelection,
+  EditorView,
+  highlightActiveLine,
+  keymap,
+  lineNumbers,
+} from "@codemirror/view";
+import { tags } from "@lezer/highlight";
+import { PythonStopped } from "./python-client.js";
+
+const STORAGE_PREFIX = "saferlhub:cell:";
+const MAX_OUTPUT_DOM_CHARS = 250_000;
+
+// Colours come from Material's own code palette, so light and dark mode both fit.
+const highlightStyle = HighlightStyle.define([
+  { tag: [tags.keyword, tags.controlKeyword, tags.operatorKeyword, tags.definitionKeyword], color: "var(--md-code-hl-keyword-color)" },
+  { tag: [tags.string, tags.special(tags.string)], color: "var(--md-code-hl-string-color)" },
+  { tag: [tags.number, tags.bool, tags.null], color: "var(--md-code-hl-number-color)" },
+  { tag: tags.comment, color: "var(--md-code-hl-comment-color)", fontStyle: "italic" },
+  { tag: [tags.function(tags.variableName), tags.function(tags.propertyName)], color: "var(--md-code-hl-function-color)" },
+  { tag: [tags.className, tags.definition(tags.variableName)], color: "var(--md-code-hl-name-color)" },
+  { tag: [tags.operator, tags.punctuation], color: "var(--md-code-hl-operator-color)" },
+  { tag: tags.standard(tags.variableName), color: "var(--md-code-hl-constant-color)" },
+]);
+
+const editorTheme = EditorView.theme({
+  "&": { backgroundColor: "var(--md-code-bg-color)", color: "var(--md-code-fg-color)", fontSize: ".85em" },
+  ".cm-content": { fontFamily: "var(--md-code-font-family)", caretColor: "var(--md-code-fg-color)" },
+  ".cm-gutters": { backgroundColor: "var(--md-code-bg-color)", color: "var(--md-default-fg-color--lighter)", border: "none" },
+  ".cm-activeLine": { backgroundColor: "var(--md-code-hl-color--light, transparent)" },
+  "&.cm-focused": { outline: "2px solid var(--md-accent-fg-color)" },
+});
+
+function storageKey(cell, index) {
+  return `${STORAGE_PREFIX}${location.pathname}:${cell.dataset.cellId ?? index}`;
+}
+
+function loadSaved(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key));
+  } catch {
+    return null;
+  }
+}
+
+function button(label, title, className) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = `md-button pycell__button ${className}`;
+  b.textContent = label;
+  b.title = title;
+  return b;
+}
+
+function pageSlug() {
+  const parts = location.pathname.split("/").filter(Boolean);
+  return parts[parts.length - 1]?.replace(/\.html$/, "") || "index";
+}
+
+class CodeCell {
+  constructor(element, index, python) {
+    this.element = element;
+    this.number = index + 1;
+    this.python = python;
+    this.isolated = element.dataset.isolated === "true";
+    this.original = element.querySelector("pre").textContent.replace(/\n$/, "");
+    this.key = storageKey(element, index);
+    this.running = false;
+    this.build();
+  }
+
+  build() {
+    const saved = loadSaved(this.key);
+    const initial = saved?.code ?? this.original;
+
+    const toolbar = document.createElement("div");
+    toolbar.className = "pycell__toolbar";
+    this.runButton = button("▶ Run", "Run this cell (Shift+Enter or Ctrl+Enter)", "pycell__run md-button--primary");
+    this.stopButton = button("■ Stop", "Stop Python (restarts it: variables are lost)", "pycell__stop");
+    this.resetButton = button("↺ Reset", "Discard your edits and restore the original code", "pycell__reset");
+    this.copyButton = button("Copy", "Copy the code", "pycell__copy");
+    this.downloadButton = button("Download .py", "Download the code as a .py file", "pycell__download");
+    this.state = document.createElement("span");
+    this.state.className = "pycell__state";
+    this.state.setAttribute("aria-live", "polite");
+    this.stopButton.disabled = true;
+    toolbar.append(this.runButton, this.stopButton, this.resetButton, this.copyButton, this.downloadButton, this.state);
+
+    this.output = document.createElement("pre");
+    this.output.className = "pycell__output";
+    this.output.hidden = true;
+    this.output.setAttribute("aria-live", "polite");
+    this.output.setAttribute("aria-label", `Output of cell ${this.number}`);
+
+    const editorHost = document.createElement("div");
+    editorHost.className = "pycell__editor";
+    this.view = new EditorView({
+      parent: editorHost,
+      state: EditorState.create({
+        doc: initial,
+        extensions: [
+          lineNumbers(),
+          history(),
+          drawSelection(),
+          indentOnInput(),
+          bracketMatching(),
+          highlightActiveLine(),
+          pythonLanguage(),
+          syntaxHighlighting(highlightStyle),
+          editorTheme,
+          EditorView.lineWrapping,
+          EditorView.contentAttributes.of({ "aria-label": `Python code cell ${this.number}` }),
+          Prec.highest(
+            keymap.of([
+              { key: "Shift-Enter", run: () => (this.run(), true) },
+              { key: "Mod-Enter", run: () => (this.run(), true) },
+            ]),
+          ),
+          // Tab indents; Escape then Tab moves focus on (CodeMirror's accessible default).
+          keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+          EditorView.updateListener.of((update) => update.docChanged && this.save()),
+        ],
+      }),
+    });
+
+    this.element.replaceChildren(toolbar, editorHost, this.output);
+    this.element.dataset.mounted = "true";
+    if (saved && saved.original !== this.original) {
+      this.setState("Your edit is restored; the page's original code has changed since. Reset shows it.");
+    } else if (saved) {
+      this.setState("Your edit is restored. Reset brings back the original.");
+    }
+    this.markEdited();
+
+    this.runButton.addEventListener("click", () => this.run());
+    this.stopButton.addEventListener("click", () => this.python.stop());
+    this.resetButton.addEventListener("click", () => this.reset());
+    this.copyButton.addEventListener("click", () => this.copy());
+    this.downloadButton.addEventListener("click", () => this.download());
+  }
+
+  get code() {
+    return this.view.state.doc.toString();
+  }
+
+  setState(text, kind = "") {
+    this.state.textContent = text;
+    this.state.dataset.kind = kind;
+  }
+
+  markEdited() {
+    this.element.classList.toggle("pycell--edited", this.code !== this.original);
+  }
+
+  save() {
+    this.markEdited();
+    try {
+      if (this.code === this.original) localStorage.removeItem(this.key);
+      else localStorage.setItem(this.key, JSON.stringify({ code: this.code, original: this.original }));
+    } catch {
+      this.setState("Could not save your edit (browser storage is full or disabled).", "error");
+    }
+  }
+
+  reset() {
+    this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: this.original } });
+    localStorage.removeItem(this.key);
+    this.markEdited();
+    this.setState("Original code restored.");
+  }
+
+  async copy() {
+    try {
+      await navigator.clipboard.writeText(this.code);
+      this.setState("Copied.");
+    } catch {
+      this.setState("Copy failed: select the code and press Ctrl+C.", "error");
+    }
+  }
+
+  download() {
+    const blob = new Blob([`${this.code}\n`], { type: "text/x-python" });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = `${pageSlug()}-cell-${this.number}.py`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+
+  append(text, className) {
+    if (this.outputChars >= MAX_OUTPUT_DOM_CHARS) return;
+    const room = MAX_OUTPUT_DOM_CHARS - this.outputChars;
+    const piece = text.length > room ? text.slice(0, room) : text;
+    this.outputChars += piece.length;
+    const last = this.output.lastElementChild;
+    if (last && last.className === className) last.append(piece);
+    else {
+      const span = document.createElement("span");
+      span.className = className;
+      span.textContent = piece;
+      this.output.append(span);
+    }
+    this.output.hidden = false;
+    if (piece.length < text.length) this.notice(`Output truncated at ${MAX_OUTPUT_DOM_CHARS.toLocaleString()} characters.`);
+  }
+
+  notice(text) {
+    const note = document.createElement("span");
+    note.className = "pycell__notice";
+    note.textContent = `${text}\n`;
+    this.output.append(note);
+    this.output.hidden = false;
+  }
+
+  async run() {
+    if (this.running) return;
+    this.running = true;
+    this.output.replaceChildren();
+    this.output.hidden = true;
+    this.outputChars = 0;
+    this.runButton.disabled = true;
+    this.stopButton.disabled = false;
+    this.element.dataset.status = "running";
+    const waiting = this.python.status.state === "loading";
+    this.setState(waiting ? "Waiting for Python to load…" : "Running…");
+    if (waiting) this.python.ready.then(() => this.running && this.setState("Running…"), () => {});
+    const started = performance.now();
+    try {
+      const result = await this.python.run(this.code, {
+        namespace: this.isolated ? null : location.pathname,
+        filename: `<cell ${this.number}>`,
+        onOutput: (stream, text) => this.append(text, `pycell__${stream}`),
+        onNotice: (text) => this.notice(text),
+        onTruncated: (limit) =>
+          this.notice(`… output truncated after ${limit.toLocaleString()} characters; the code kept running (Stop ends it).`),
+      });
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      if (result.ok) {
+        this.element.dataset.status = "done";
+        this.setState(`Done in ${seconds} s.`);
+      } else {
+        this.append(result.error, "pycell__error");
+        this.element.dataset.status = "error";
+        this.setState("Error (see the traceback below).", "error");
+      }
+    } catch (error) {
+      if (error instanceof PythonStopped) {
+        this.element.dataset.status = "stopped";
+        this.setState("Stopped. Python was restarted: variables from earlier cells are gone, run them again.", "error");
+      } else {
+        this.element.dataset.status = "error";
+        this.append(String(error.message ?? error), "pycell__error");
+        this.setState("Python failed.", "error");
+      }
+    } finally {
+      this.running = false;
+      this.runButton.disabled = false;
+      this.stopButton.disabled = true;
+    }
+  }
+}
+
+export function mountCells(root, python) {
+  const cells = [...root.querySelectorAll(".pycell")];
+  cells.forEach((element, index) => {
+    if (!element.dataset.mounted) new CodeCell(element, index, python);
+  });
+}

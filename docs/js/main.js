@@ -1,0 +1,38 @@
+// Entry point of the site's JavaScript. Material for MkDocs swaps pages without a
+// reload (instant navigation) and announces each page on `document$`; every
+// component mounts there. Python starts only on pages that need it, and heavy
+// code (editor, math) is loaded only on pages that use it.
+
+import { getPython, pythonStarted } from "./python-client.js";
+import { hideStatus, showStatus } from "./status.js";
+
+const NEEDS_PYTHON = ".pycell, [data-python]";
+
+async function mountPage() {
+  const article = document.querySelector("article") ?? document.body;
+  if (article.querySelector(".arithmatex")) {
+    const { renderMath } = await import("./math.js");
+    renderMath(article);
+  }
+  if (!article.querySelector(NEEDS_PYTHON)) {
+    hideStatus();
+    return;
+  }
+  const python = getPython();
+  showStatus(python);
+  if (article.querySelector(".pycell")) {
+    const { mountCells } = await import("./cells.js");
+    mountCells(article, python);
+  }
+}
+
+// Page code (and tests) can reach the Python worker once a page has started it.
+window.saferlhub = {
+  get python() {
+    return pythonStarted() ? getPython() : null;
+  },
+  getPython,
+};
+
+if (window.document$) window.document$.subscribe(() => mountPage());
+else mountPage();

@@ -1,0 +1,149 @@
+// The page's handle on the Python worker. One instance per browser tab, kept
+// across Material's instant navigation so Python loads once per visit.
+//
+//   const python = getPython();
+//   await python.run(code, { namespace, filename, onOutput, onNotice, onTruncated });
+//   await python.call("saferlhub.bandit.run_testbed", { runs: 50 }, { onProgress });
+//   python.stop();   // terminate, reject what is pending, start a fresh worker
+//
+// Events (python.addEventListener): "status" ({state, fraction, stage, message}),
+// "reset" (after stop()).
+
+import { assetUrl } from "./assets.js";
+
+export class PythonStopped extends Error {
+  constructor() {
+    super("Python was stopped and restarted; its variables are gone.");
+    this.name = "PythonStopped";
+  }
+}
+
+export class PythonError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "PythonError";
+  }
+}
+
+export class PythonClient extends EventTarget {
+  #worker = null;
+  #pending = new Map(); // id -> {resolve, reject, handlers}
+  #nextId = 1;
+
+  constructor(workerUrl) {
+    super();
+    this.workerUrl = workerUrl;
+    this.status = { state: "idle" };
+    this.#start();
+  }
+
+  #setStatus(status) {
+    this.status = status;
+    this.dispatchEvent(new CustomEvent("status", { detail: status }));
+  }
+
+  #start() {
+    this.#setStatus({ state: "loading", fraction: 0, stage: "starting" });
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // observed through status; avoid unhandled rejections
+    const worker = new Worker(this.workerUrl, { type: "module", name: "saferlhub-python" });
+    worker.onmessage = ({ data }) => this.#receive(data);
+    worker.onerror = (event) => this.#fail(event.message || "the Python worker failed to start");
+    this.#worker = worker;
+  }
+
+  #resolveReady = null;
+  #rejectReady = null;
+
+  #fail(message) {
+    this.#setStatus({ state: "error", message });
+    this.#rejectReady(new PythonError(message));
+    for (const job of this.#pending.values()) job.reject(new PythonError(message));
+    this.#pending.clear();
+  }
+
+  #receive(data) {
+    if (data.type === "status") return this.#setStatus(data);
+    if (data.type === "ready") {
+      this.info = data;
+      this.#resolveReady(data);
+      return this.#setStatus({ state: this.#pending.size ? "running" : "ready", ...data });
+    }
+    if (data.type === "fatal") return this.#fail(data.message);
+    const job = this.#pending.get(data.id);
+    if (!job) return;
+    const h = job.handlers;
+    switch (data.type) {
+      case "output":
+        for (const [stream, text] of data.chunks) h.onOutput?.(stream, text);
+        break;
+      case "truncated":
+        h.onTruncated?.(data.limit);
+        break;
+      case "notice":
+        h.onNotice?.(data.text);
+        break;
+      case "progress":
+        h.onProgress?.(data.event);
+        break;
+      case "done":
+      case "error":
+        this.#pending.delete(data.id);
+        if (data.type === "done") job.resolve(data.result);
+        else job.reject(new PythonError(data.message));
+        if (this.status.state === "running" && !this.#pending.size) {
+          this.#setStatus({ ...this.status, state: "ready" });
+        }
+        break;
+    }
+  }
+
+  #request(message, handlers) {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, handlers });
+      if (this.status.state === "ready") this.#setStatus({ ...this.status, state: "running" });
+      this.#worker.postMessage({ id, ...message });
+    });
+  }
+
+  /** Run a reader's code. Resolves to {ok, error?}; output arrives through handlers. */
+  run(code, { namespace = null, filename = "<cell>", ...handlers } = {}) {
+    return this.#request({ type: "run", code, namespace, filename }, handlers);
+  }
+
+  /** Call a saferlhub function with JSON keyword arguments; resolves to its JSON result. */
+  call(fn, kwargs = {}, handlers = {}) {
+    return this.#request({ type: "call", fn, kwargs }, handlers);
+  }
+
+  get busy() {
+    return this.#pending.size > 0;
+  }
+
+  /** Stop whatever runs: terminate the worker (the only way to interrupt Python
+   *  without cross-origin isolation), reject every pending request, start afresh. */
+  stop() {
+    this.#worker.terminate();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const job of pending) job.reject(new PythonStopped());
+    this.#start();
+    this.dispatchEvent(new CustomEvent("reset"));
+  }
+}
+
+let instance = null;
+
+/** The tab's Python, started on first use. */
+export function getPython() {
+  instance ??= new PythonClient(assetUrl("saferlhub/python-worker.js"));
+  return instance;
+}
+
+export function pythonStarted() {
+  return instance !== null;
+}

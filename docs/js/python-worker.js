@@ -1,0 +1,186 @@
+// The site's Python: Pyodide in a Web Worker. Page code talks to it through
+// python-client.js. It loads the pinned Pyodide copied into the site, unpacks the
+// `saferlhub` package, then serves requests one at a time:
+//   {id, type: "run", code, namespace, filename}   a reader's code cell
+//   {id, type: "call", fn, kwargs}                 a saferlhub function (JSON in/out)
+// and answers with "status", "ready", "fatal" and per-request "output",
+// "truncated", "notice", "progress", "done" and "error" messages.
+
+/* global BUILD_INFO */
+const INFO = BUILD_INFO;
+const PYODIDE_BASE = new URL("../vendor/pyodide/", self.location.href);
+const PYSCRIPTS_URL = new URL(`pyscripts.zip?v=${INFO.pyscriptsHash}`, self.location.href);
+// Packages beyond the core (numpy, ...) only exist on Pyodide's CDN; the site's
+// demos never need them, readers' cells may.
+const PACKAGE_CDN = `https://cdn.jsdelivr.net/pyodide/v${INFO.pyodideVersion}/full/`;
+const MAX_OUTPUT_CHARS = 200_000; // per run: beyond this the page would freeze
+const FLUSH_CHARS = 8_192;
+const FLUSH_MS = 50;
+
+const post = (message) => self.postMessage(message);
+
+// ---- start-up progress: count the bytes of the files Pyodide fetches --------
+const expectedBytes = Object.values(INFO.startupBytes).reduce((a, b) => a + b, 0);
+let loadedBytes = 0;
+let lastReport = 0;
+function reportLoading(stage, force = false) {
+  const now = performance.now();
+  if (!force && now - lastReport < 100) return;
+  lastReport = now;
+  post({ type: "status", state: "loading", stage, fraction: Math.min(loadedBytes / expectedBytes, 0.99) });
+}
+
+const realFetch = self.fetch.bind(self);
+async function countingFetch(input, init) {
+  const response = await realFetch(input, init);
+  if (!response.ok || !response.body) return response;
+  const counter = new TransformStream({
+    transform(chunk, controller) {
+      loadedBytes += chunk.byteLength;
+      reportLoading("downloading Python");
+      controller.enqueue(chunk);
+    },
+  });
+  return new Response(response.body.pipeThrough(counter), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+let pyodide;
+let runtime;
+
+async function start() {
+  const t0 = performance.now();
+  reportLoading("downloading Python", true);
+  self.fetch = countingFetch;
+  try {
+    const { loadPyodide } = await import(new URL("pyodide.mjs", PYODIDE_BASE).href);
+    pyodide = await loadPyodide({
+      indexURL: PYODIDE_BASE.href,
+      packageBaseUrl: PACKAGE_CDN,
+    });
+    reportLoading("loading SafeRLHub", true);
+    const archive = await (await fetch(PYSCRIPTS_URL)).arrayBuffer();
+    pyodide.unpackArchive(archive, "zip", { extractDir: "/home/pyodide/saferlhub-lib/saferlhub" });
+    pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/saferlhub-lib')");
+    runtime = pyodide.pyimport("saferlhub.runtime");
+  } finally {
+    self.fetch = realFetch;
+  }
+  pyodide.setStdout({ write: (bytes) => output.write("stdout", bytes) });
+  pyodide.setStderr({ write: (bytes) => output.write("stderr", bytes) });
+  const version = pyodide.runPython("import sys; sys.version.split()[0]");
+  post({ type: "ready", python: version, pyodide: pyodide.version, ms: performance.now() - t0 });
+}
+
+// ---- streamed output, batched and capped ------------------------------------
+const output = {
+  id: null,
+  chunks: [], // [stream, text] pairs, consecutive same-stream text merged
+  pending: 0,
+  total: 0,
+  truncated: false,
+  lastFlush: 0,
+  decoders: {},
+  begin(id) {
+    Object.assign(this, { id, chunks: [], pending: 0, total: 0, truncated: false });
+    this.lastFlush = performance.now();
+    this.decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  },
+  write(stream, bytes) {
+    if (this.id === null || this.truncated) return bytes.length;
+    let text = this.decoders[stream].decode(bytes, { stream: true });
+    if (this.total + text.length > MAX_OUTPUT_CHARS) {
+      text = text.slice(0, MAX_OUTPUT_CHARS - this.total);
+      this.truncated = true;
+    }
+    this.total += text.length;
+    const last = this.chunks[this.chunks.length - 1];
+    if (last && last[0] === stream) last[1] += text;
+    else this.chunks.push([stream, text]);
+    this.pending += text.length;
+    if (this.truncated) {
+      this.flush();
+      post({ id: this.id, type: "truncated", limit: MAX_OUTPUT_CHARS });
+    } else if (this.pending > FLUSH_CHARS || performance.now() - this.lastFlush > FLUSH_MS) {
+      this.flush();
+    }
+    return bytes.length;
+  },
+  flush() {
+    if (this.chunks.length) post({ id: this.id, type: "output", chunks: this.chunks });
+    this.chunks = [];
+    this.pending = 0;
+    this.lastFlush = performance.now();
+  },
+  end() {
+    this.flush();
+    this.id = null;
+  },
+};
+
+// ---- requests ---------------------------------------------------------------
+async function loadImportedPackages(id, code) {
+  const failures = [];
+  await pyodide.loadPackagesFromImports(code, {
+    messageCallback: () => {},
+    errorCallback: (message) => failures.push(message),
+  });
+  if (!failures.length) return;
+  const missing = pyodide.runPython(
+    `import importlib.util as u
+[n for n in __imports if u.find_spec(n) is None]`,
+    { globals: pyodide.toPy({ __imports: pyodide.code.find_imports(code) }) },
+  ).toJs();
+  if (!missing.length) return;
+  const names = missing.map((name) => `\`${name}\``).join(", ");
+  post({
+    id,
+    type: "notice",
+    text:
+      `${names} could not be loaded. This site ships only Pyodide's core Python, so ` +
+      `that it works offline; extra packages such as numpy come from Pyodide's package ` +
+      `CDN (cdn.jsdelivr.net), which could not be reached. Connect to the internet and ` +
+      `run the cell again. The site's own demos never need them.`,
+  });
+}
+
+async function handleRun({ id, code, namespace, filename }) {
+  await loadImportedPackages(id, code);
+  output.begin(id);
+  let result;
+  try {
+    const proxy = await runtime.run_cell(code, namespace ?? null, filename);
+    result = proxy.toJs({ dict_converter: Object.fromEntries });
+    proxy.destroy();
+  } finally {
+    output.end();
+  }
+  post({ id, type: "done", result });
+}
+
+function handleCall({ id, fn, kwargs }) {
+  const progress = (eventJson) => post({ id, type: "progress", event: JSON.parse(eventJson) });
+  const resultJson = runtime.call(fn, JSON.stringify(kwargs ?? {}), progress);
+  post({ id, type: "done", result: JSON.parse(resultJson) });
+}
+
+const handlers = { run: handleRun, call: handleCall };
+const ready = start().catch((error) => {
+  post({ type: "fatal", message: String(error?.message ?? error) });
+  throw error;
+});
+
+// Requests are served strictly one after another, after start-up.
+let queue = ready;
+self.onmessage = ({ data }) => {
+  queue = queue.then(async () => {
+    try {
+      await handlers[data.type](data);
+    } catch (error) {
+      post({ id: data.id, type: "error", message: String(error?.message ?? error) });
+    }
+  });
+};

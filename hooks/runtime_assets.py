@@ -1,0 +1,129 @@
+"""MkDocs hook: put the in-browser runtime into the built site.
+
+1. Copy the pinned runtime files (Pyodide core, KaTeX styles and fonts) out of
+   node_modules into site/assets/vendor/. A missing file fails the build: the
+   site must never fall back to fetching it from another host.
+2. Bundle the site's own JavaScript (docs/js) with esbuild into
+   site/assets/saferlhub/; CodeMirror and KaTeX come in as lazily loaded chunks.
+3. Package the `saferlhub` Python package (pyscripts/) as a zip that the Python
+   worker unpacks into Pyodide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+PYSCRIPTS = ROOT / "pyscripts"
+JS_SOURCES = ROOT / "docs" / "js"
+JS_ENTRIES = ["main.js", "python-worker.js"]
+
+# Destination (under site/assets/vendor/) -> source (under node_modules/).
+# A trailing slash copies a whole folder.
+VENDOR_FILES = {
+    "pyodide/pyodide.mjs": "pyodide/pyodide.mjs",
+    "pyodide/pyodide.asm.mjs": "pyodide/pyodide.asm.mjs",
+    "pyodide/pyodide.asm.wasm": "pyodide/pyodide.asm.wasm",
+    "pyodide/python_stdlib.zip": "pyodide/python_stdlib.zip",
+    "pyodide/pyodide-lock.json": "pyodide/pyodide-lock.json",
+    "katex/katex.min.css": "katex/dist/katex.min.css",
+    "katex/fonts/": "katex/dist/fonts/",
+}
+
+# Files the Python worker fetches while starting; their sizes drive its progress bar.
+PYODIDE_FETCHED = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
+
+
+def copy_vendor_files(node_modules: Path, dest: Path, files: dict[str, str] = VENDOR_FILES):
+    """Copy each runtime file; raise PluginError naming every file that is missing."""
+    missing = [src for src in files.values() if not (node_modules / src).exists()]
+    if missing:
+        raise PluginError(
+            "runtime files missing from node_modules (run `npm ci`, or `make setup`): "
+            + ", ".join(missing)
+        )
+    for target, src in files.items():
+        out = dest / target
+        if target.endswith("/"):
+            shutil.copytree(node_modules / src, out, dirs_exist_ok=True)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(node_modules / src, out)
+
+
+def package_python(package_root: Path) -> bytes:
+    """Zip the Python sources under package_root, byte-for-byte reproducibly."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(package_root.rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            info = zipfile.ZipInfo(path.relative_to(package_root).as_posix(), (2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def pyodide_version(node_modules: Path) -> str:
+    return json.loads((node_modules / "pyodide" / "package.json").read_text())["version"]
+
+
+def bundle_javascript(out_dir: Path, build_info: dict) -> None:
+    """Bundle docs/js with esbuild; build_info becomes the global constant BUILD_INFO."""
+    esbuild = NODE_MODULES / ".bin" / "esbuild"
+    if not esbuild.exists():
+        raise PluginError("esbuild is missing from node_modules (run `npm ci`, or `make setup`)")
+    command = [
+        str(esbuild),
+        *(str(JS_SOURCES / entry) for entry in JS_ENTRIES),
+        "--bundle",
+        "--format=esm",
+        "--splitting",
+        "--minify",
+        "--sourcemap",
+        "--target=es2022",
+        "--log-level=warning",
+        f"--outdir={out_dir}",
+        "--entry-names=[name]",
+        "--chunk-names=chunks/[name]-[hash]",
+        f"--define:BUILD_INFO={json.dumps(build_info)}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if result.returncode != 0:
+        raise PluginError(f"esbuild failed:\n{result.stderr}")
+
+
+def on_post_build(config):
+    site = Path(config.site_dir)
+    vendor = site / "assets" / "vendor"
+    ours = site / "assets" / "saferlhub"
+    copy_vendor_files(NODE_MODULES, vendor)
+
+    archive = package_python(PYSCRIPTS / "saferlhub")
+    ours.mkdir(parents=True, exist_ok=True)
+    (ours / "pyscripts.zip").write_bytes(archive)
+
+    fetched = {name: (vendor / "pyodide" / name).stat().st_size for name in PYODIDE_FETCHED}
+    fetched["pyscripts.zip"] = len(archive)
+    build_info = {
+        "pyodideVersion": pyodide_version(NODE_MODULES),
+        "pyscriptsHash": hashlib.sha256(archive).hexdigest()[:12],
+        "startupBytes": fetched,
+    }
+    bundle_javascript(ours, build_info)
+
+
+def on_serve(server, config, builder):
+    # Rebuild when the Python package, the JS sources or these hooks change.
+    for path in (PYSCRIPTS, JS_SOURCES, Path(__file__).parent):
+        server.watch(str(path))
+    return server

@@ -1,0 +1,105 @@
+"""The Python side of the site's worker: runs code cells and page requests.
+
+The JavaScript worker (docs/js/python-worker.js) calls `run_cell` for a reader's
+code cell and `call` for a page's request to a `saferlhub` function. Kept free
+of Pyodide imports so it is tested in CPython as it is.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+import inspect
+import json
+import linecache
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+# One namespace per page (keyed by the page's path), shared by its cells like a notebook.
+_namespaces: dict[str, dict[str, Any]] = {}
+
+
+def _no_input(prompt: object = "") -> str:
+    raise RuntimeError(
+        "input() is not available in code cells: a cell cannot pause for typing. "
+        "Set the value in the code instead."
+    )
+
+
+def fresh_namespace() -> dict[str, Any]:
+    return {"__name__": "__main__", "__builtins__": builtins, "input": _no_input}
+
+
+def namespace(key: str | None) -> dict[str, Any]:
+    """The shared namespace for `key`, or a fresh one when key is None (an isolated cell)."""
+    if key is None:
+        return fresh_namespace()
+    return _namespaces.setdefault(key, fresh_namespace())
+
+
+def reset_namespaces() -> None:
+    _namespaces.clear()
+
+
+def _trim_traceback(error: BaseException, filename: str) -> BaseException:
+    """Drop the runner's own frames, so the traceback starts in the reader's code."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    return error.with_traceback(tb)
+
+
+def format_error(error: BaseException, filename: str) -> str:
+    """A traceback as the reader should see it: their frames and line numbers only."""
+    if isinstance(error, SyntaxError) and error.filename == filename:
+        return "".join(traceback.format_exception_only(type(error), error))
+    trimmed = _trim_traceback(error, filename)
+    return "".join(traceback.format_exception(type(trimmed), trimmed, trimmed.__traceback__))
+
+
+async def run_cell(code: str, namespace_key: str | None, filename: str) -> dict[str, Any]:
+    """Execute a code cell (top-level `await` allowed) and report how it ended.
+
+    Returns {"ok": True} or {"ok": False, "error": <traceback text>}. Output goes to
+    sys.stdout / sys.stderr, which the worker streams to the page.
+    """
+    # Registering the source lets tracebacks quote the reader's lines.
+    linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+    try:
+        compiled = compile(
+            code, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+        )
+        result = eval(compiled, namespace(namespace_key))
+        if inspect.iscoroutine(result):
+            await result
+    except BaseException as error:  # noqa: BLE001 - the reader sees every kind of error
+        return {"ok": False, "error": format_error(error, filename)}
+    return {"ok": True}
+
+
+def resolve(function_path: str) -> Callable[..., Any]:
+    """The `saferlhub` function named by a dotted path such as 'saferlhub.bandit.run'."""
+    module_name, _, name = function_path.rpartition(".")
+    if module_name != "saferlhub" and not module_name.startswith("saferlhub."):
+        raise ValueError(f"only saferlhub functions can be called, not {function_path!r}")
+    function = getattr(importlib.import_module(module_name), name, None)
+    if not callable(function):
+        raise ValueError(f"{function_path!r} is not a function")
+    return function
+
+
+def call(
+    function_path: str, kwargs_json: str, progress: Callable[[str], Any] | None = None
+) -> str:
+    """Call a `saferlhub` function with JSON keyword arguments; return its result as JSON.
+
+    If the function takes a `progress` argument, it receives a callable that sends
+    each event (a JSON-serialisable dict) to the page as it happens.
+    """
+    function = resolve(function_path)
+    kwargs = json.loads(kwargs_json)
+    if progress is not None and "progress" in inspect.signature(function).parameters:
+        kwargs["progress"] = lambda event: progress(json.dumps(event))
+    return json.dumps(function(**kwargs))
