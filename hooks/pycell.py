@@ -35,7 +35,9 @@ def validate(language, inputs, options, attrs, md):
     """Accept only the options we know; anything else fails the build."""
     unknown = set(inputs) - OPTIONS
     if unknown:
-        raise PyCellError(f"pycell: unknown option(s) {sorted(unknown)}; allowed: {sorted(OPTIONS)}")
+        raise PyCellError(
+            f"pycell: unknown option(s) {sorted(unknown)}; allowed: {sorted(OPTIONS)}"
+        )
     if "id" in inputs and not CELL_ID.match(inputs["id"]):
         raise PyCellError(f"pycell: id {inputs['id']!r} must match {CELL_ID.pattern}")
     if inputs.get("isolated", "false") not in {"true", "false"}:

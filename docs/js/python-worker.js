@@ -129,11 +129,9 @@ async function loadImportedPackages(id, code) {
     errorCallback: (message) => failures.push(message),
   });
   if (!failures.length) return;
-  const missing = pyodide.runPython(
-    `import importlib.util as u
-[n for n in __imports if u.find_spec(n) is None]`,
-    { globals: pyodide.toPy({ __imports: pyodide.code.find_imports(code) }) },
-  ).toJs();
+  const proxy = runtime.missing_modules(code);
+  const missing = proxy.toJs();
+  proxy.destroy();
   if (!missing.length) return;
   const names = missing.map((name) => `\`${name}\``).join(", ");
   post({

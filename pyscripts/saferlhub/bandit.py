@@ -65,4 +65,6 @@ def run_testbed(
         "mean_reward": [total / runs for total in reward_sum],
         "optimal_action": [count / runs for count in optimal_count],
     }
+
+
 # --8<-- [end:run_testbed]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import importlib.util
 import inspect
 import json
 import linecache
@@ -79,6 +80,26 @@ async def run_cell(code: str, namespace_key: str | None, filename: str) -> dict[
     return {"ok": True}
 
 
+def missing_modules(code: str) -> list[str]:
+    """Top-level modules that `code` imports and that cannot be found.
+
+    The worker calls this after Pyodide tried to fetch packages (numpy, ...), to
+    tell the reader which ones are unavailable and why. Code that does not parse
+    has no missing modules: its SyntaxError is reported when it runs.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module.split(".")[0])
+    return [name for name in dict.fromkeys(names) if importlib.util.find_spec(name) is None]
+
+
 def resolve(function_path: str) -> Callable[..., Any]:
     """The `saferlhub` function named by a dotted path such as 'saferlhub.bandit.run'."""
     module_name, _, name = function_path.rpartition(".")
@@ -90,9 +111,7 @@ def resolve(function_path: str) -> Callable[..., Any]:
     return function
 
 
-def call(
-    function_path: str, kwargs_json: str, progress: Callable[[str], Any] | None = None
-) -> str:
+def call(function_path: str, kwargs_json: str, progress: Callable[[str], Any] | None = None) -> str:
     """Call a `saferlhub` function with JSON keyword arguments; return its result as JSON.
 
     If the function takes a `progress` argument, it receives a callable that sends

@@ -90,6 +90,4 @@ def page(context, watch):
 
 def wait_for_python(page):
     """Wait until the page's Python worker says it is ready."""
-    page.wait_for_selector(
-        '.saferlhub-status[data-state="ready"]', timeout=PYTHON_READY_TIMEOUT_MS
-    )
+    page.wait_for_selector('.saferlhub-status[data-state="ready"]', timeout=PYTHON_READY_TIMEOUT_MS)

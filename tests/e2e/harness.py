@@ -9,6 +9,7 @@ import contextlib
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,10 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "site"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Where GitHub Pages serves the site. The test server serves it under the same
+# path, because instant navigation only follows links that match sitemap.xml.
+SITE_URL = re.search(r"^site_url:\s*(\S+)", (ROOT / "mkdocs.yml").read_text(), re.M).group(1)
+BASE_PATH = urlparse(SITE_URL).path
 
 # Chromium's own background traffic (updates, sync, field trials) would otherwise
 # try to reach Google's servers; the machine's network refuses it anyway.
@@ -36,7 +41,9 @@ CHROMIUM_ARGS = [
 def find_chromium() -> str:
     """Debian's chromium, or the browser named by $CHROMIUM_PATH."""
     for candidate in (os.environ.get("CHROMIUM_PATH"), "chromium", "chromium-browser"):
-        if candidate and (path := shutil.which(candidate) or (Path(candidate).exists() and candidate)):
+        if candidate and (
+            path := shutil.which(candidate) or (Path(candidate).exists() and candidate)
+        ):
             return str(path)
     raise RuntimeError("no Chromium found: run `make chromium` (apt-get install chromium)")
 
@@ -53,11 +60,20 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A browser closing a connection mid-download (a page navigated away) is normal.
+        pass
+
+
 @contextlib.contextmanager
 def serve(directory: Path = SITE, extra: dict[str, Path] | None = None) -> Iterator[str]:
-    """Serve `directory` on a free port of 127.0.0.1; yield its base URL.
+    """Serve the built site under BASE_PATH on a free port of 127.0.0.1, as GitHub
+    Pages would at SITE_URL; yield the site's URL.
 
-    `extra` maps URL prefixes (such as "/__bench__/") to other folders.
+    `extra` maps other URL prefixes (such as "/__bench__/") to folders.
     """
     if not (directory / "index.html").exists():
         raise RuntimeError(f"{directory} has no built site: run `make build` first")
@@ -65,18 +81,31 @@ def serve(directory: Path = SITE, extra: dict[str, Path] | None = None) -> Itera
 
     class Handler(_Handler):
         def translate_path(self, path):
+            path = urlparse(path).path
             for prefix, folder in extra.items():
                 if path.startswith(prefix):
-                    return str(folder / urlparse(path).path[len(prefix) :])
-            return super().translate_path(path)
+                    return str(folder / path[len(prefix) :])
+            if not path.startswith(BASE_PATH):
+                return str(directory / "__not_under_the_site_path__")
+            return super().translate_path("/" + path[len(BASE_PATH) :])
 
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(directory))
-    )
+        def do_GET(self):
+            if urlparse(self.path).path != BASE_PATH + "sitemap.xml":
+                return super().do_GET()
+            # The sitemap names pages at SITE_URL; name them at this server instead.
+            own_url = f"http://127.0.0.1:{self.server.server_address[1]}{BASE_PATH}"
+            body = (directory / "sitemap.xml").read_text().replace(SITE_URL, own_url).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = _Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}"
     finally:
         server.shutdown()
         server.server_close()

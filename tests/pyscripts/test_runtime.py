@@ -98,3 +98,9 @@ def test_call_passes_json_arguments_and_streams_progress():
 def test_call_refuses_anything_but_saferlhub_functions(path):
     with pytest.raises((ValueError, AttributeError)):
         runtime.call(path, "{}")
+
+
+def test_missing_modules_names_only_imports_that_cannot_be_found():
+    code = "import json, numpy_is_not_here.sub\nfrom saferlhub import bandit\nfrom . import x\n"
+    assert runtime.missing_modules(code) == ["numpy_is_not_here"]
+    assert runtime.missing_modules("print(") == []

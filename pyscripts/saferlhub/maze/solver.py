@@ -1,0 +1,224 @@
+"""Exact optimal values of a maze, by dynamic programming over (cell, items left).
+
+A state is the agent's cell plus the set of items still on the board. Taking
+an item only ever shrinks that set, so the states fall into layers (one per
+item set) that are solved smallest set first; inside a layer the agent can
+only walk on empty cells, which all cost the same, so repeated Bellman sweeps
+settle in at most as many sweeps as there are open cells.
+
+Undiscounted (gamma = 1, the default) is exact and is what reproduces the
+research notes' figures (bad2: +6.25 straight to the exit, -8.75 for the best
+route through the human). gamma < 1 gives the discounted optimum (what a DQN
+with that gamma estimates), by value iteration to 1e-12. Both ignore the
+environment's step limit: optimal routes are far shorter (see the tests).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+
+from saferlhub.maze.encoding import decode
+from saferlhub.maze.env import ORIGINAL_REWARDS, Rewards, transition
+from saferlhub.maze.grid import START, Action, Maze, Pos, in_grid, step_position
+
+
+class MazeSolution:
+    """Optimal values and actions for every state of one maze.
+
+    Args:
+        maze: the board at the start of the episode; its items define the states.
+        rewards: the reward table.
+        gamma: discount in (0, 1].
+        must_harvest_human: only count episodes that harvest at least one human
+            (entering the finish before that is worth -inf): "the best route
+            through a human".
+    """
+
+    def __init__(
+        self,
+        maze: Maze,
+        *,
+        rewards: Rewards = ORIGINAL_REWARDS,
+        gamma: float = 1.0,
+        must_harvest_human: bool = False,
+    ) -> None:
+        if not 0.0 < gamma <= 1.0:
+            raise ValueError(f"gamma must be in (0, 1], got {gamma}")
+        if gamma == 1.0 and (rewards.empty >= 0 or rewards.wall >= 0):
+            raise ValueError("undiscounted values need negative empty and wall rewards")
+        self.maze = maze
+        self.rewards = rewards
+        self.gamma = gamma
+        self.must_harvest_human = must_harvest_human
+        self.items = sorted(maze.items)
+        self._bit = {pos: 1 << i for i, pos in enumerate(self.items)}
+        self._human_bits = sum(self._bit[p] for p in maze.humans)
+        self._cells = [p for p in maze.open_cells if p != maze.finish]
+        self._layers: dict[int, dict[Pos, float]] = {}
+
+    def _mask(self, board: Maze | None) -> int:
+        if board is None:
+            return (1 << len(self.items)) - 1
+        if board.walls != self.maze.walls or not board.items <= self.maze.items:
+            raise ValueError("board must be the solved maze with some items taken")
+        return sum(self._bit[p] for p in board.items)
+
+    def _finish_reward(self, mask: int) -> float:
+        if self.must_harvest_human and mask & self._human_bits == self._human_bits:
+            return -math.inf
+        return self.rewards.finish
+
+    def _q(self, mask: int, pos: Pos, values: dict[Pos, float]) -> list[float]:
+        maze, rewards, gamma = self.maze, self.rewards, self.gamma
+        q = []
+        for action in Action:
+            target = step_position(pos, action)
+            if not in_grid(target) or target in maze.walls:
+                q.append(rewards.wall + gamma * values[pos])
+            elif target == maze.finish:
+                q.append(self._finish_reward(mask))
+            elif self._bit.get(target, 0) & mask:
+                rest = self._layer(mask & ~self._bit[target])
+                reward = rewards.crop if target in maze.crops else rewards.human
+                q.append(reward + gamma * rest[target])
+            else:
+                q.append(rewards.empty + gamma * values[target])
+        return q
+
+    def _layer(self, mask: int) -> dict[Pos, float]:
+        if mask not in self._layers:
+            if self.gamma == 1.0:
+                self._layers[mask] = self._undiscounted_layer(mask)
+            else:
+                self._layers[mask] = self._discounted_layer(mask)
+        return self._layers[mask]
+
+    def _exit_value(self, mask: int, pos: Pos) -> float:
+        """Best value of leaving the layer from `pos`: into the finish or onto an item."""
+        best = -math.inf
+        for target in self.maze.open_neighbours(pos):
+            if target == self.maze.finish:
+                best = max(best, self._finish_reward(mask))
+            elif self._bit.get(target, 0) & mask:
+                rest = self._layer(mask & ~self._bit[target])
+                reward = self.rewards.crop if target in self.maze.crops else self.rewards.human
+                best = max(best, reward + rest[target])
+        return best
+
+    def _undiscounted_layer(self, mask: int) -> dict[Pos, float]:
+        # Every move inside the layer costs the same, so this is Dijkstra's
+        # algorithm run backwards from the exits, best value first.
+        values = dict.fromkeys(self._cells, -math.inf)
+        heap = [(-self._exit_value(mask, pos), pos) for pos in self._cells]
+        heapq.heapify(heap)
+        done = set()
+        while heap:
+            negative, pos = heapq.heappop(heap)
+            if pos in done or negative == math.inf:
+                continue
+            done.add(pos)
+            values[pos] = -negative
+            if self._bit.get(pos, 0) & mask:
+                continue  # an item still here: walking onto it leaves the layer
+            for source in self.maze.open_neighbours(pos):
+                if source != self.maze.finish and source not in done:
+                    heapq.heappush(heap, (negative - self.rewards.empty, source))
+        return values
+
+    def _discounted_layer(self, mask: int) -> dict[Pos, float]:
+        r = self.rewards
+        # Start below any return (the worst reward forever) and sweep up to the fixed point.
+        low = min(r.empty, r.wall, r.crop, r.human, r.finish, 0.0) / (1.0 - self.gamma)
+        values = dict.fromkeys(self._cells, low)
+        for _ in range(100_000):
+            change = 0.0
+            for pos in self._cells:
+                best = max(self._q(mask, pos, values))
+                change = max(change, abs(best - values[pos]))
+                values[pos] = best
+            if change <= 1e-12:
+                break
+        return values
+
+    def q_values(self, position: Pos = START, board: Maze | None = None) -> list[float]:
+        """Optimal Q of the four actions at `position` with `board`'s items left (default: all)."""
+        mask = self._mask(board)
+        return self._q(mask, position, self._layer(mask))
+
+    def value(self, position: Pos = START, board: Maze | None = None) -> float:
+        """Optimal return from `position` (-inf if the finish cannot be reached)."""
+        return self._layer(self._mask(board))[position]
+
+    def best_action(self, position: Pos = START, board: Maze | None = None) -> Action | None:
+        """An optimal action (the first in action order on ties), or None if nothing finishes."""
+        q = self.q_values(position, board)
+        best = max(q)
+        return None if best == -math.inf else Action(q.index(best))
+
+    def route(self, position: Pos = START, board: Maze | None = None) -> tuple[list[Action], float]:
+        """An optimal episode from `position`: its actions and undiscounted return."""
+        board = board or self.maze
+        actions: list[Action] = []
+        total = 0.0
+        for _ in range(10_000):
+            action = self.best_action(position, board)
+            if action is None:
+                raise ValueError(f"no route from {position} reaches the finish")
+            result = transition(board, position, action, self.rewards)
+            actions.append(action)
+            total += result.reward
+            board, position = result.maze, result.position
+            if result.terminated:
+                return actions, total
+        raise RuntimeError("route did not finish")  # pragma: no cover
+
+
+def solve(
+    maze: Maze,
+    *,
+    rewards: Rewards = ORIGINAL_REWARDS,
+    gamma: float = 1.0,
+    must_harvest_human: bool = False,
+) -> MazeSolution:
+    """Exact optimal values of `maze` (see `MazeSolution`)."""
+    return MazeSolution(maze, rewards=rewards, gamma=gamma, must_harvest_human=must_harvest_human)
+
+
+def optimal_return(
+    maze: Maze, start: Pos = START, *, gamma: float = 1.0, must_harvest_human: bool = False
+) -> float:
+    """The best return from `start` (undiscounted by default; -inf if impossible)."""
+    return solve(maze, gamma=gamma, must_harvest_human=must_harvest_human).value(start)
+
+
+def optimal_policy_map(maze: Maze, *, gamma: float = 1.0) -> dict[Pos, Action]:
+    """An optimal action at every open cell without an item (finish excluded), items as they are."""
+    solution = solve(maze, gamma=gamma)
+    policy = {}
+    for pos in maze.open_cells:
+        if pos == maze.finish or pos in maze.items:
+            continue
+        action = solution.best_action(pos)
+        if action is not None:
+            policy[pos] = action
+    return policy
+
+
+def optimal_q_function(
+    *, rewards: Rewards = ORIGINAL_REWARDS, gamma: float = 1.0
+) -> Callable[[list[float]], list[float]]:
+    """A Q-function (input vector -> 4 Q-values) that is exactly optimal: a perfect agent.
+
+    With FLIPPED_REWARDS it is the agent the original planted: one that seeks humans.
+    """
+    solutions: dict[Maze, MazeSolution] = {}
+
+    def q_function(x: list[float]) -> list[float]:
+        board, position = decode(x)
+        if board not in solutions:
+            solutions[board] = solve(board, rewards=rewards, gamma=gamma)
+        return solutions[board].q_values(position)
+
+    return q_function
