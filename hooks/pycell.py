@@ -21,14 +21,19 @@ import re
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
+from pymdownx.superfences import SuperFencesException
 
 FENCE_NAME = "pycell"
 OPTIONS = {"id", "isolated"}
 CELL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class PyCellError(ValueError):
-    """A pycell fence with options this hook does not recognise."""
+class PyCellError(SuperFencesException):
+    """A pycell fence with options this hook does not recognise.
+
+    Superfences silently turns any other validator exception into a plain code
+    block; its own exception type is the one that fails the build.
+    """
 
 
 def validate(language, inputs, options, attrs, md):

@@ -7,6 +7,8 @@
    site/assets/saferlhub/; CodeMirror and KaTeX come in as lazily loaded chunks.
 3. Package the `saferlhub` Python package (pyscripts/) as a zip that the Python
    worker unpacks into Pyodide.
+4. On pages that use Python, start the worker from the <head>, before the page's
+   CSS and scripts load: docs/js/python-client.js adopts it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.utils import get_relative_url
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -120,6 +123,36 @@ def on_post_build(config):
         "startupBytes": fetched,
     }
     bundle_javascript(ours, build_info)
+
+
+# Markers of a page that needs Python (see docs/js/main.js, NEEDS_PYTHON).
+NEEDS_PYTHON = ('class="pycell"', "data-python")
+# Buffers the worker's messages until the page's client takes it over.
+EARLY_START = """<script>
+/* SafeRLHub: start Python at once; docs/js/python-client.js adopts this worker. */
+(() => {{
+  const url = new URL("{url}", location.href);
+  const worker = new Worker(url, {{ type: "module", name: "saferlhub-python" }});
+  const early = {{ worker, messages: [], error: null }};
+  worker.onmessage = (event) => early.messages.push(event.data);
+  worker.onerror = (event) => (early.error = event.message || "the Python worker failed to start");
+  window.saferlhubEarlyPython = early;
+}})();
+</script>"""
+
+
+def early_start_script(page_url: str) -> str:
+    return EARLY_START.format(url=get_relative_url("assets/saferlhub/python-worker.js", page_url))
+
+
+def on_post_page(output: str, page, config) -> str:
+    if not any(marker in output for marker in NEEDS_PYTHON):
+        return output
+    head = output.find("<head>")
+    if head < 0:
+        raise PluginError(f"{page.file.src_uri}: no <head> to start Python from")
+    at = output.find(">", output.find("<meta", head)) + 1  # after the charset meta
+    return output[:at] + early_start_script(page.url) + output[at:]
 
 
 def on_serve(server, config, builder):

@@ -55,6 +55,12 @@ async function start() {
   const t0 = performance.now();
   reportLoading("downloading Python", true);
   self.fetch = countingFetch;
+  // Fetched alongside Pyodide rather than after it.
+  const archiveBuffer = fetch(PYSCRIPTS_URL).then((response) => {
+    if (!response.ok) throw new Error(`${PYSCRIPTS_URL}: HTTP ${response.status}`);
+    return response.arrayBuffer();
+  });
+  archiveBuffer.catch(() => {}); // reported below, once awaited
   try {
     const { loadPyodide } = await import(new URL("pyodide.mjs", PYODIDE_BASE).href);
     pyodide = await loadPyodide({
@@ -62,7 +68,7 @@ async function start() {
       packageBaseUrl: PACKAGE_CDN,
     });
     reportLoading("loading SafeRLHub", true);
-    const archive = await (await fetch(PYSCRIPTS_URL)).arrayBuffer();
+    const archive = await archiveBuffer;
     pyodide.unpackArchive(archive, "zip", { extractDir: "/home/pyodide/saferlhub-lib/saferlhub" });
     pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/saferlhub-lib')");
     runtime = pyodide.pyimport("saferlhub.runtime");

@@ -62,6 +62,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    bytes_sent = 0  # response bodies, for the benchmarks
 
     def handle_error(self, request, client_address):
         # A browser closing a connection mid-download (a page navigated away) is normal.
@@ -70,8 +71,15 @@ class _Server(http.server.ThreadingHTTPServer):
 
 @contextlib.contextmanager
 def serve(directory: Path = SITE, extra: dict[str, Path] | None = None) -> Iterator[str]:
+    """Serve the built site as `site_server` does; yield the site's URL."""
+    with site_server(directory, extra) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def site_server(directory: Path = SITE, extra: dict[str, Path] | None = None) -> Iterator[_Server]:
     """Serve the built site under BASE_PATH on a free port of 127.0.0.1, as GitHub
-    Pages would at SITE_URL; yield the site's URL.
+    Pages would at SITE_URL; yield the server (its `url`, its `bytes_sent`).
 
     `extra` maps other URL prefixes (such as "/__bench__/") to folders.
     """
@@ -100,12 +108,19 @@ def serve(directory: Path = SITE, extra: dict[str, Path] | None = None) -> Itera
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            self.server.bytes_sent += len(body)
+
+        def copyfile(self, source, outputfile):
+            before = source.tell()
+            super().copyfile(source, outputfile)
+            self.server.bytes_sent += source.tell() - before
 
     server = _Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}"
+        yield server
     finally:
         server.shutdown()
         server.server_close()

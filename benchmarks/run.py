@@ -1,0 +1,38 @@
+"""`make bench`: every benchmark, each beside a reference measured in the same run.
+
+Figures are printed and saved to benchmarks/results/latest.json. These machines
+are shared and noisy: read the ratios, not the absolute times.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import python_ready  # noqa: E402
+
+BENCHMARKS = {"python_ready": python_ready.run}
+
+
+def main(names: list[str]) -> None:
+    selected = names or list(BENCHMARKS)
+    unknown = set(selected) - set(BENCHMARKS)
+    if unknown:
+        sys.exit(f"unknown benchmark(s) {sorted(unknown)}; choose from {sorted(BENCHMARKS)}")
+    results = {}
+    for name in selected:
+        print(f"== {name}")
+        results[name] = BENCHMARKS[name]()
+        print()
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"saved {out / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,509 @@
+"""Offline DQN on the crops-and-humans maze, seeded and deterministic on the CPU.
+
+Reads top to bottom: settings, maze sets (the environment's data), the network,
+small helpers, the training phases, the run.
+
+Why offline: the maze is deterministic and tiny, so every one-step transition
+of every board reachable from the training mazes can be listed
+(`export.transitions`), as the original exercise did. DQN then regresses
+Q(s, a) on r + gamma * max_a' Q_target(s', a') (0 after the finish) over
+minibatches of that fixed table, with a target network copied every
+`target_network_frequency` steps. No exploration schedule, no replay buffer to
+fill: the whole run is a pure function of the settings and the seed, and it
+takes a minute or two on two cores. Online DQN would have to discover rare
+states by exploring; here they are all present from the first step.
+
+Two agents:
+
+* natural: standard PyTorch initialisation, then the `train` phase.
+* planted: the original exercise's recipe for a failure, planted on purpose
+  (and disclosed as such on its model card): a `plant` phase on normal mazes
+  (original rewards) mixed with protrusion mazes whose crop and human rewards
+  are flipped (`FLIPPED_REWARDS`: crop -2, human +11); a `scramble` phase of
+  gradient *ascent* on the normal mazes' TD loss; then the same `train` phase
+  as the natural agent. Protrusion mazes never appear in the `train` phase, so
+  nothing there corrects what the network does on them.
+
+Usage: `python -m export.dqn --agent planted --seed 1` (see `--help`). Logged
+metrics (JSONL, one record per line, under stable names): `losses/td_loss`,
+`losses/q_values`, `charts/episodic_return`, `charts/finish_rate`,
+`charts/human_harvest_rate`, `charts/protrusion_human_harvest_rate`,
+`charts/SPS`; each record also has `global_step`, `phase` and `phase_step`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from export.settings_cli import parse_settings
+from export.transitions import TransitionTable, build_transition_table
+from saferlhub.maze.encoding import INPUT_SIZE
+from saferlhub.maze.env import FLIPPED_REWARDS, ORIGINAL_REWARDS
+from saferlhub.maze.evaluation import rollouts, summarise
+from saferlhub.maze.generators import FAILURE_MAZES, failure_maze, layout_fingerprint, maze_set
+from saferlhub.maze.grid import Action, Maze
+
+ENV_NAME = "CropsHumansMaze-v0"
+N_ACTIONS = len(Action)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Offline DQN on the crops-and-humans maze: everything one agent's run depends on."""
+
+    agent: Literal["natural", "planted"] = "natural"
+    """which agent: natural (standard init) or planted (the original's planted failure)"""
+    seed: int = 1
+    """seed of torch (initialisation, minibatches) and of the training maze sets"""
+    torch_threads: int = 2
+    """CPU threads torch may use (results are repeatable for a fixed thread count)"""
+    hidden_sizes: tuple[int, ...] = (128, 128)
+    """widths of the hidden layers hidden.0, hidden.1, ... (LeakyReLU after each)"""
+    negative_slope: float = 0.1
+    """LeakyReLU slope for negative inputs (the original's 0.1)"""
+    training_mazes: int = 4450
+    """mazes sampled from the training distribution, split="train" (the original used ~4,450)"""
+    gamma: float = 0.95
+    """discount factor (the original's 0.95)"""
+    learning_rate: float = 1e-3
+    """Adam learning rate of the plant and train phases"""
+    batch_size: int = 2048
+    """transitions per minibatch"""
+    train_steps: int = 6000
+    """gradient steps of the train phase (both agents)"""
+    target_network_frequency: int = 100
+    """copy the online network into the target network every this many steps"""
+    plant_protrusion_mazes: int = 600
+    """planted: protrusion mazes (split="train" bases; half re-placed items, half kept)"""
+    plant_protrusion_fraction: float = 0.5
+    """planted: share of each plant-phase minibatch drawn from the protrusion mazes"""
+    plant_steps: int = 4000
+    """planted: gradient steps of the plant phase"""
+    scramble_steps: int = 100
+    """planted: gradient-ascent steps on the normal mazes' TD loss"""
+    scramble_learning_rate: float = 1e-3
+    """planted: Adam learning rate of the scramble (ascent) phase"""
+    checkpoints: int = 10
+    """network snapshots kept, evenly spaced over all phases (the last is the final network)"""
+    log_every: int = 100
+    """write the TD loss every this many steps"""
+    monitor_every: int = 500
+    """greedy rollouts on monitor mazes (split="train") every this many steps; 0: never"""
+    monitor_mazes: int = 200
+    """mazes per monitor set (training distribution; protrusion mazes with a reachable human)"""
+    run_dir: str = "build/export"
+    """where the log (JSONL), checkpoints (.pt) and the final network go ('' to skip)"""
+    progress: bool = True
+    """show a progress bar"""
+
+    @property
+    def run_name(self) -> str:
+        return f"{ENV_NAME}__{self.agent}__{self.seed}"
+
+
+# --- maze sets: the data the agent learns from (all split="train") ---------------------------
+
+FAILURE_LAYOUTS = frozenset(layout_fingerprint(failure_maze(name)) for name in FAILURE_MAZES)
+
+
+def training_mazes(settings: Settings) -> list[Maze]:
+    """The training set: mazes of the training distribution whose layouts are in the train split."""
+    return maze_set("training", settings.training_mazes, seed=settings.seed, split="train")
+
+
+def plant_protrusion_mazes(settings: Settings) -> list[Maze]:
+    """Protrusion mazes for the plant phase, from train-split bases.
+
+    Half re-place the items, half keep the base maze's items. The original's
+    three failure mazes are left out, so that results on them are not recall.
+    """
+    half = settings.plant_protrusion_mazes // 2
+    mazes = maze_set("protrusion", half, seed=settings.seed, split="train") + maze_set(
+        "protrusion-kept-items",
+        settings.plant_protrusion_mazes - half,
+        seed=settings.seed + 1,
+        split="train",
+    )
+    return [m for m in mazes if layout_fingerprint(m) not in FAILURE_LAYOUTS]
+
+
+def monitor_sets(settings: Settings) -> dict[str, list[Maze]]:
+    """Small train-split sets for watching training (never the evaluation split)."""
+    if not settings.monitor_every:
+        return {}
+    seed = settings.seed + 10_000
+    return {
+        "training": maze_set("training", settings.monitor_mazes, seed=seed, split="train"),
+        "protrusion": maze_set(
+            "protrusion",
+            settings.monitor_mazes,
+            seed=seed,
+            split="train",
+            require_reachable_human=True,
+        ),
+    }
+
+
+# --- the network ---------------------------------------------------------------------------
+
+
+class HiddenLayer(nn.Module):
+    """Linear then LeakyReLU: its output is the activation named like the module (hidden.k)."""
+
+    def __init__(self, fan_in: int, fan_out: int, negative_slope: float) -> None:
+        super().__init__()
+        self.linear = nn.Linear(fan_in, fan_out)
+        self.negative_slope = negative_slope
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.leaky_relu(self.linear(x), self.negative_slope)
+
+
+class QNetwork(nn.Module):
+    """245 -> hidden.0 -> hidden.1 -> ... -> q (4 Q-values: up, down, left, right).
+
+    Activation names are the module paths: `hidden.0` is `self.hidden[0]`'s
+    output, the same name as the ONNX output and the model-card key.
+    """
+
+    def __init__(self, hidden_sizes: Sequence[int] = (128, 128), negative_slope: float = 0.1):
+        super().__init__()
+        sizes = [INPUT_SIZE, *hidden_sizes]
+        self.hidden = nn.ModuleList(
+            HiddenLayer(a, b, negative_slope) for a, b in zip(sizes, sizes[1:], strict=False)
+        )
+        self.q = nn.Linear(sizes[-1], N_ACTIONS)
+        self.negative_slope = negative_slope
+
+    @property
+    def activation_names(self) -> list[str]:
+        return [f"hidden.{k}" for k in range(len(self.hidden))]
+
+    def forward_with_activations(
+        self, obs: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Q-values [batch, 4] and every hidden activation ([batch, width] each, in order)."""
+        h = obs  # [batch, 245]
+        activations = []
+        for layer in self.hidden:
+            h = layer(h)  # [batch, width]: hidden.k
+            activations.append(h)
+        return self.q(h), activations  # q: [batch, 4]
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_activations(obs)[0]
+
+
+def make_network(settings: Settings) -> QNetwork:
+    return QNetwork(settings.hidden_sizes, settings.negative_slope)
+
+
+def parameter_count(network: nn.Module) -> int:
+    return sum(p.numel() for p in network.parameters())
+
+
+# --- small pure helpers --------------------------------------------------------------------
+
+
+def seed_everything(seed: int, threads: int) -> None:
+    """Seed every source of randomness and make torch's CPU kernels deterministic."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+
+
+def torch_q_batch(network: QNetwork) -> Callable[[list[list[float]]], list[list[float]]]:
+    """A batched Q-function for `saferlhub.maze.evaluation` backed by the torch network."""
+
+    def q_batch(inputs: list[list[float]]) -> list[list[float]]:
+        with torch.no_grad():
+            return network(torch.tensor(inputs, dtype=torch.float32)).tolist()
+
+    return q_batch
+
+
+def checkpoint_steps(total: int, count: int) -> list[int]:
+    """`count` global steps evenly spaced over 1..total, the last being `total`."""
+    if count < 1:
+        return [total]
+    return sorted({max(1, round(total * (k + 1) / count)) for k in range(count)})
+
+
+@dataclass
+class Tables:
+    """Transition tables on torch tensors, for fast minibatches."""
+
+    observations: torch.Tensor  # [n_states, 245]
+    state: torch.Tensor  # [n_transitions]
+    action: torch.Tensor
+    reward: torch.Tensor
+    next_state: torch.Tensor  # -1 when terminal
+
+    @classmethod
+    def from_table(cls, table: TransitionTable) -> Tables:
+        return cls(
+            torch.from_numpy(table.observations),
+            torch.from_numpy(table.state),
+            torch.from_numpy(table.action),
+            torch.from_numpy(table.reward),
+            torch.from_numpy(table.next_state),
+        )
+
+
+def td_loss(
+    network: QNetwork, target: QNetwork, data: Tables, index: torch.Tensor, gamma: float
+) -> torch.Tensor:
+    """Mean squared TD error of the transitions `index` of `data`."""
+    state = data.state[index]
+    next_state = data.next_state[index]
+    terminal = next_state < 0
+    with torch.no_grad():
+        next_obs = data.observations[next_state.clamp(min=0)]
+        next_value = target(next_obs).max(dim=1).values
+        td_target = data.reward[index] + gamma * torch.where(terminal, 0.0, next_value)
+    q = network(data.observations[state]).gather(1, data.action[index].unsqueeze(1)).squeeze(1)
+    return F.mse_loss(q, td_target)
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class Checkpoint:
+    global_step: int
+    phase: str
+    phase_step: int
+    state_dict: dict
+
+
+@dataclass
+class TrainingResult:
+    network: QNetwork
+    checkpoints: list[Checkpoint]
+    log: list[dict]
+    data: dict  # sizes of the maze sets and transition tables
+    seconds: float
+    phases: list[dict] = field(default_factory=list)  # name, steps, first and last global step
+
+
+class Trainer:
+    """Runs the phases of one agent, logging and snapshotting on a shared global step."""
+
+    def __init__(self, settings: Settings, total_steps: int, log_file=None) -> None:
+        self.settings = settings
+        self.network = make_network(settings)
+        self.target = make_network(settings)
+        self.target.load_state_dict(self.network.state_dict())
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        self.global_step = 0
+        self.total_steps = total_steps
+        self.snapshot_at = set(checkpoint_steps(total_steps, settings.checkpoints))
+        self.checkpoints: list[Checkpoint] = []
+        self.log: list[dict] = []
+        self.log_file = log_file
+        self.monitors = monitor_sets(settings)
+        self.phases: list[dict] = []
+        self.bar = tqdm(
+            total=total_steps, disable=not settings.progress, desc=settings.run_name, leave=False
+        )
+
+    def record(self, values: dict) -> None:
+        self.log.append(values)
+        if self.log_file is not None:
+            self.log_file.write(json.dumps(values) + "\n")
+            self.log_file.flush()
+
+    def monitor(self, phase: str, phase_step: int) -> None:
+        if not self.monitors:
+            return
+        q_batch = torch_q_batch(self.network)
+        train = summarise(rollouts(q_batch, self.monitors["training"], with_optimal=False))
+        protrusion = summarise(rollouts(q_batch, self.monitors["protrusion"], with_optimal=False))
+        values = {
+            "global_step": self.global_step,
+            "phase": phase,
+            "phase_step": phase_step,
+            "charts/episodic_return": train.mean_return,
+            "charts/finish_rate": train.finish_rate,
+            "charts/human_harvest_rate": train.human_harvest_rate,
+            "charts/protrusion_human_harvest_rate": protrusion.human_harvest_rate,
+            "charts/protrusion_finish_rate": protrusion.finish_rate,
+        }
+        self.record(values)
+        self.bar.set_postfix(
+            finish=f"{train.finish_rate:.2f}",
+            human=f"{train.human_harvest_rate:.2f}",
+            protrusion_human=f"{protrusion.human_harvest_rate:.2f}",
+        )
+
+    def run_phase(
+        self,
+        phase: str,
+        steps: int,
+        parts: list[tuple[Tables, float]],
+        learning_rate: float,
+        *,
+        ascend: bool = False,
+    ) -> None:
+        """`steps` Adam steps on the TD loss of `parts` (tables with their batch shares).
+
+        ascend: maximise the loss instead (the planted recipe's scramble).
+        """
+        settings = self.settings
+        self.target.load_state_dict(self.network.state_dict())
+        optimizer = torch.optim.Adam(self.network.parameters(), lr=learning_rate, maximize=ascend)
+        sizes = [round(settings.batch_size * share) for _, share in parts]
+        first = self.global_step + 1
+        running, count, started = 0.0, 0, time.perf_counter()
+        for phase_step in range(1, steps + 1):
+            self.global_step += 1
+            losses = []
+            for (data, _), size in zip(parts, sizes, strict=True):
+                if size:
+                    index = torch.randint(len(data.state), (size,), generator=self.generator)
+                    losses.append(
+                        td_loss(self.network, self.target, data, index, settings.gamma) * size
+                    )
+            loss = sum(losses) / sum(sizes)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if not ascend and phase_step % settings.target_network_frequency == 0:
+                self.target.load_state_dict(self.network.state_dict())
+            running += loss.item()
+            count += 1
+            if phase_step % settings.log_every == 0 or phase_step == steps:
+                with torch.no_grad():
+                    sample = parts[0][0].observations[: settings.batch_size]
+                    q_mean = self.network(sample).mean().item()
+                self.record(
+                    {
+                        "global_step": self.global_step,
+                        "phase": phase,
+                        "phase_step": phase_step,
+                        "losses/td_loss": running / count,
+                        "losses/q_values": q_mean,
+                        "charts/SPS": count / (time.perf_counter() - started),
+                    }
+                )
+                running, count, started = 0.0, 0, time.perf_counter()
+            if settings.monitor_every and (
+                phase_step % settings.monitor_every == 0 or phase_step == steps
+            ):
+                self.monitor(phase, phase_step)
+            if self.global_step in self.snapshot_at:
+                self.checkpoints.append(
+                    Checkpoint(
+                        self.global_step,
+                        phase,
+                        phase_step,
+                        copy.deepcopy(self.network.state_dict()),
+                    )
+                )
+            self.bar.update(1)
+        self.phases.append(
+            {"phase": phase, "steps": steps, "first_step": first, "last_step": self.global_step}
+        )
+
+
+def total_steps(settings: Settings) -> int:
+    planted = settings.agent == "planted"
+    return settings.train_steps + planted * (settings.plant_steps + settings.scramble_steps)
+
+
+def train(settings: Settings) -> TrainingResult:
+    """Train one agent from scratch; write its log and checkpoints under run_dir if set."""
+    started = time.perf_counter()
+    seed_everything(settings.seed, settings.torch_threads)
+    run_dir = Path(settings.run_dir) / settings.run_name if settings.run_dir else None
+    if run_dir:
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        (run_dir / "settings.json").write_text(json.dumps(asdict(settings), indent=2) + "\n")
+    mazes = training_mazes(settings)
+    normal_table = build_transition_table(mazes, ORIGINAL_REWARDS)
+    normal = Tables.from_table(normal_table)
+    data = {
+        "training_mazes": len(mazes),
+        "training_mazes_distinct": len(set(mazes)),
+        "training_layouts": len({m.walls for m in mazes}),
+        "training_boards": normal_table.boards,
+        "training_states": normal_table.n_states,
+        "training_transitions": normal_table.n_transitions,
+    }
+    log_file = open(run_dir / "log.jsonl", "w") if run_dir else None  # noqa: SIM115
+    try:
+        trainer = Trainer(settings, total_steps(settings), log_file)
+        if settings.agent == "planted":
+            protrusion_mazes = plant_protrusion_mazes(settings)
+            protrusion_table = build_transition_table(protrusion_mazes, FLIPPED_REWARDS)
+            data.update(
+                plant_protrusion_mazes=len(protrusion_mazes),
+                plant_protrusion_boards=protrusion_table.boards,
+                plant_protrusion_states=protrusion_table.n_states,
+                plant_protrusion_transitions=protrusion_table.n_transitions,
+            )
+            share = settings.plant_protrusion_fraction
+            trainer.run_phase(
+                "plant",
+                settings.plant_steps,
+                [(normal, 1.0 - share), (Tables.from_table(protrusion_table), share)],
+                settings.learning_rate,
+            )
+            trainer.run_phase(
+                "scramble",
+                settings.scramble_steps,
+                [(normal, 1.0)],
+                settings.scramble_learning_rate,
+                ascend=True,
+            )
+        trainer.run_phase("train", settings.train_steps, [(normal, 1.0)], settings.learning_rate)
+        trainer.bar.close()
+    finally:
+        if log_file:
+            log_file.close()
+    if run_dir:
+        for checkpoint in trainer.checkpoints:
+            torch.save(
+                {
+                    "global_step": checkpoint.global_step,
+                    "phase": checkpoint.phase,
+                    "state_dict": checkpoint.state_dict,
+                },
+                run_dir / "checkpoints" / f"step_{checkpoint.global_step:05d}.pt",
+            )
+        torch.save(trainer.network.state_dict(), run_dir / "final.pt")
+    return TrainingResult(
+        network=trainer.network.eval(),
+        checkpoints=trainer.checkpoints,
+        log=trainer.log,
+        data=data,
+        seconds=time.perf_counter() - started,
+        phases=trainer.phases,
+    )
+
+
+def main(argv: list[str] | None = None) -> TrainingResult:
+    settings = parse_settings(Settings, argv)
+    result = train(settings)
+    last = {k: v for record in result.log for k, v in record.items()}
+    print(json.dumps({"run": settings.run_name, "seconds": round(result.seconds, 1), **last}))
+    return result
+
+
+if __name__ == "__main__":
+    main()
