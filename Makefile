@@ -10,13 +10,14 @@ PORT    ?= 8000
 # Material prints a long banner about MkDocs 2 on every build; it is not ours to act on.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup serve build test test-unit test-pyodide test-e2e lint format bench chromium clean
+.PHONY: setup serve build test test-unit test-pyodide test-e2e lint format bench models chromium clean
 
 setup: $(VENV)/.installed node_modules/.installed  ## Python venv + npm packages, both pinned
 
+
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,export]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -58,6 +59,9 @@ test: lint test-unit test-pyodide test-e2e  ## everything CI runs
 
 bench: build chromium  ## measured figures, each beside a reference from the same run
 	$(PY) benchmarks/run.py
+
+models: setup  ## retrain both maze agents from their seeds and re-export every ONNX file
+	$(PY) -m export.build_models
 
 clean:
 	rm -rf site .pytest_cache .ruff_cache
