@@ -68,7 +68,7 @@ class Settings:
     """which agent: natural (standard init) or planted (the original's planted failure)"""
     seed: int = 1
     """seed of torch (initialisation, minibatches) and of the training maze sets"""
-    torch_threads: int = 2
+    torch_threads: int = 1
     """CPU threads torch may use (results are repeatable for a fixed thread count)"""
     hidden_sizes: tuple[int, ...] = (128, 128)
     """widths of the hidden layers hidden.0, hidden.1, ... (LeakyReLU after each)"""

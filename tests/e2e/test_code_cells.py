@@ -167,3 +167,14 @@ def test_the_call_api_streams_progress_from_a_saferlhub_function(playground):
 
 def test_math_is_rendered_by_self_hosted_katex(playground):
     expect(playground.locator(".arithmatex .katex").first).to_be_visible()
+
+
+def test_the_bandit_experiment_shows_what_the_page_says(playground):
+    output = run_cell(playground, "bandit", timeout=60_000).inner_text()
+    rows = re.findall(r"epsilon (\S+) +best arm chosen: step 100 (\d+)% +step 1000 (\d+)%", output)
+    best = {float(eps): (int(at_100), int(at_1000)) for eps, at_100, at_1000 in rows}
+    assert set(best) == {0.0, 0.01, 0.1}
+    assert best[0.0][1] <= best[0.0][0] + 2  # greedy stops learning
+    assert best[0.1][0] > best[0.0][0]  # exploring finds the best arm sooner
+    assert best[0.01][1] > best[0.01][0] + 10  # a little exploration keeps improving
+    assert best[0.1][1] > best[0.0][1] + 20

@@ -24,8 +24,9 @@ for (const [host, mount] of [[root, "/repo"], [sitePackages, "/venv-site-package
   FS.mkdirTree(mount);
   FS.mount(FS.filesystems.NODEFS, { root: host }, mount);
 }
-pyodide.setStdout({ batched: (line) => console.log(line) });
-pyodide.setStderr({ batched: (line) => console.error(line) });
+// Raw writes (copied out of wasm memory), so pytest's progress dots stay on one line.
+pyodide.setStdout({ write: (bytes) => (process.stdout.write(Buffer.from(bytes)), bytes.length) });
+pyodide.setStderr({ write: (bytes) => (process.stderr.write(Buffer.from(bytes)), bytes.length) });
 
 const args = ["/repo/tests/pyscripts", "-q", "-p", "no:cacheprovider", ...process.argv.slice(2)];
 const exitCode = await pyodide.runPythonAsync(`
