@@ -276,9 +276,25 @@ class CodeCell {
   }
 }
 
+const mounted = new Set();
+let listening = false;
+
 export function mountCells(root, python) {
   const cells = [...root.querySelectorAll(".pycell")];
   cells.forEach((element, index) => {
-    if (!element.dataset.mounted) new CodeCell(element, index, python);
+    if (!element.dataset.mounted) mounted.add(new CodeCell(element, index, python));
   });
+  for (const cell of mounted) if (!cell.element.isConnected) mounted.delete(cell);
+  if (!listening) {
+    listening = true;
+    // After a Stop anywhere, cells that ran before say their results are gone.
+    python.addEventListener("reset", () => {
+      for (const cell of mounted) {
+        if (!cell.running && ["done", "error"].includes(cell.element.dataset.status)) {
+          cell.element.dataset.status = "reset";
+          cell.setState("Python was restarted: this cell's variables are gone; run it again.");
+        }
+      }
+    });
+  }
 }

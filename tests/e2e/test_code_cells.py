@@ -37,6 +37,23 @@ def playground(page, site_url):
     return page
 
 
+def test_a_cell_run_before_python_is_ready_waits_for_it(page, site_url):
+    page.goto(site_url + "playground/")
+    hello = cell(page, "hello")
+    hello.locator(".pycell__run").click()  # at once: Python is still loading
+    expect(page.locator(".saferlhub-status")).to_have_attribute("data-state", "loading")
+    expect(hello.locator(".pycell__state")).to_have_text("Waiting for Python to load…")
+    expect(hello).to_have_attribute("data-status", "done", timeout=60_000)
+    expect(hello.locator(".pycell__output")).to_contain_text("Hello from Python")
+
+
+def test_copy_puts_the_code_on_the_clipboard(playground, context):
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    cell(playground, "define").locator(".pycell__copy").click()
+    expect(cell(playground, "define").locator(".pycell__state")).to_have_text("Copied.")
+    assert "rewards = [1, 0, 1, 1, 0]" in playground.evaluate("navigator.clipboard.readText()")
+
+
 def test_python_becomes_ready_and_says_so(playground):
     status = playground.locator(".saferlhub-status")
     expect(status).to_have_text("Python: ready")
@@ -90,6 +107,7 @@ def test_syntax_error_shows_a_clean_traceback(playground):
 
 
 def test_stop_ends_an_endless_loop_and_python_restarts(playground):
+    run_cell(playground, "hello")
     forever = cell(playground, "forever")
     forever.locator(".pycell__run").click()
     expect(forever).to_have_attribute("data-status", "running")
@@ -98,6 +116,7 @@ def test_stop_ends_an_endless_loop_and_python_restarts(playground):
     # The requirement: stopped within a second.
     expect(forever).to_have_attribute("data-status", "stopped", timeout=1_000)
     expect(forever.locator(".pycell__state")).to_contain_text("Python was restarted")
+    expect(cell(playground, "hello")).to_have_attribute("data-status", "reset")
     # A later cell runs on the fresh Python, which lost the old variables.
     expect(run_cell(playground, "use", status="error")).to_contain_text(
         "NameError: name 'rewards' is not defined"
