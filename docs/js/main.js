@@ -24,6 +24,8 @@ async function mountPage() {
     const { mountCells } = await import("./cells.js");
     mountCells(article, python);
   }
+  const trainer = article.querySelector('[data-python="blackjack-trainer"]');
+  if (trainer) (await import("./blackjack.js")).mountBlackjackTrainer(trainer, python);
 }
 
 // Page code (and tests) can reach the Python worker once a page has started it.

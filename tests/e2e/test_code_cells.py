@@ -197,3 +197,9 @@ def test_the_bandit_experiment_shows_what_the_page_says(playground):
     assert best[0.1][0] > best[0.0][0]  # exploring finds the best arm sooner
     assert best[0.01][1] > best[0.01][0] + 10  # a little exploration keeps improving
     assert best[0.1][1] > best[0.0][1] + 20
+
+
+def test_the_code_that_runs_is_shown_from_the_package_source(playground):
+    source = playground.locator("#how-it-works ~ .highlight").first
+    expect(source).to_contain_text("def run_testbed(")
+    expect(source).to_contain_text("estimates[arm] += (reward - estimates[arm]) / pulls[arm]")

@@ -1,0 +1,113 @@
+"""The Blackjack trainer page: settings, live training, Stop, the gap and the policies."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def trainer(page, site_url):
+    page.goto(site_url + "blackjack/train/")
+    root = page.locator('[data-python="blackjack-trainer"]')
+    expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
+    return root
+
+
+def points(root, chart="value"):
+    return int(root.locator(f'.bj-chart[data-chart="{chart}"]').get_attribute("data-points"))
+
+
+def test_controls_come_from_the_settings_schema_with_presets(trainer):
+    expect(trainer.locator("#bj-preset")).to_have_value("default")
+    expect(trainer.locator("#bj-setting-episodes")).to_have_value("100000")
+    expect(trainer.locator("#bj-setting-method")).to_have_value("q_learning")
+    trainer.locator("#bj-preset").select_option("converge to optimal")
+    expect(trainer.locator("#bj-setting-episodes")).to_have_value("2000000")
+    expect(trainer.locator("#bj-setting-alpha_schedule")).to_have_value("linear")
+    trainer.locator("#bj-preset").select_option("avoid busting (proxy reward)")
+    expect(trainer.locator("#bj-setting-reward_loss")).to_have_value("1")
+    trainer.locator("#bj-setting-seed").fill("7")
+    expect(trainer.locator("#bj-preset")).to_have_value("")
+
+
+def test_quick_look_trains_live_and_ends_with_gap_and_policies(trainer, page):
+    trainer.locator("#bj-preset").select_option("quick look")
+    # Record every progress step the page shows, so that "it filled while running" is checked.
+    page.evaluate(
+        """() => {
+            window.bjSeen = [];
+            const root = document.querySelector('[data-python="blackjack-trainer"]');
+            const box = root.querySelector('.bj-chart[data-chart="value"]');
+            new MutationObserver(() => window.bjSeen.push([box.dataset.points, root.dataset.state]))
+                .observe(box, { attributes: true });
+        }"""
+    )
+    trainer.locator(".bj-train").click()
+    expect(trainer).to_have_attribute("data-state", "done", timeout=60_000)
+    seen = page.evaluate("window.bjSeen")
+    running = {int(n) for n, state in seen if state == "running"}
+    assert len(running - {0}) >= 10, f"the chart did not fill while running: {seen}"
+    assert points(trainer) == 50
+    assert trainer.locator(".bj-progress").evaluate("bar => bar.value") == 1
+    optimal = float(trainer.locator(".bj-optimal").inner_text().replace("−", "-"))
+    value = float(trainer.locator(".bj-value").inner_text().replace("−", "-"))
+    gap = float(trainer.locator(".bj-gap").inner_text().replace("−", "-"))
+    assert gap == pytest.approx(optimal - value, abs=2e-4)
+    assert 0 < gap < 0.2
+    assert trainer.locator(".bj-policy").count() == 4
+    assert trainer.locator(".bj-policy td").count() == 400
+    diffs = trainer.locator(".bj-policy td.bj-diff").count()
+    expect(trainer.locator(".bj-policies__summary")).to_have_text(
+        re.compile(rf"differs from the optimal one in {diffs} of the 200 decisions")
+    )
+    assert diffs > 0  # 10,000 hands are not enough to learn every decision
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("episodes", "0", "episodes must be in [1, 10000000], got 0"),
+        ("alpha", "5", "alpha must be in [1e-06, 1], got 5.0"),
+    ],
+)
+def test_an_out_of_range_value_is_refused_with_a_message(trainer, setting, value, message):
+    trainer.locator(f"#bj-setting-{setting}").fill(value)
+    trainer.locator(".bj-train").click()
+    expect(trainer).to_have_attribute("data-state", "invalid")
+    expect(trainer.locator(f"#bj-setting-{setting}-error")).to_have_text(message)
+    expect(trainer.locator(f"#bj-setting-{setting}")).to_have_attribute("aria-invalid", "true")
+    expect(trainer.locator(".bj-status")).to_have_text(f"Not trained: {message}.")
+    assert points(trainer) == 0
+    # Correcting the value clears the message.
+    trainer.locator(f"#bj-setting-{setting}").fill("1" if setting == "episodes" else "0.01")
+    expect(trainer.locator(f"#bj-setting-{setting}-error")).to_have_text("")
+
+
+def test_stop_keeps_the_partial_curve_and_the_last_checkpoint(trainer, page):
+    trainer.locator("#bj-preset").select_option("converge to optimal")
+    trainer.locator(".bj-train").click()
+    page.wait_for_function(
+        """() => +document.querySelector('.bj-chart[data-chart="value"]').dataset.points >= 2""",
+        timeout=60_000,
+    )
+    trainer.locator(".bj-stop").click()
+    expect(trainer).to_have_attribute("data-state", "stopped")
+    kept = points(trainer)
+    assert 2 <= kept < 50
+    expect(trainer.locator(".bj-status")).to_contain_text("Stopped after")
+    expect(trainer.locator(".bj-status")).to_contain_text("of 2,000,000 hands")
+    expect(trainer.locator(".bj-headline")).to_have_attribute("data-kind", "stopped")
+    assert trainer.locator(".bj-policy").count() == 4
+    expect(trainer.locator(".bj-train")).to_be_enabled()
+    # The stopped run's curve stays as the previous run when a new one starts.
+    trainer.locator("#bj-preset").select_option("quick look")
+    trainer.locator(".bj-train").click()
+    expect(trainer).to_have_attribute("data-state", "done", timeout=PYTHON_READY_TIMEOUT_MS)
+    assert points(trainer) == 50
