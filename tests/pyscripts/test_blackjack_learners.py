@@ -69,7 +69,7 @@ def test_monte_carlo_update_discounts_the_return():
 def test_terminal_targets_are_the_reward_alone(method):
     # With alpha 1 each update copies its target. Sticking always ends the hand, so a
     # learner that bootstrapped past the end would leave values near initial_q = 2.
-    result = train(SMALL, method=method, alpha=1.0, initial_q=2.0)
+    result = train(SMALL, method=method, alpha=1.0, alpha_schedule="constant", initial_q=2.0)
     stuck = [row[0] for row, visits in zip(result["q"], result["visits"], strict=True) if visits[0]]
     assert stuck and set(stuck) <= {-1.0, 0.0, 1.0}
 
