@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, wait_for_python
 
 pytestmark = pytest.mark.e2e
 
@@ -111,3 +111,31 @@ def test_stop_keeps_the_partial_curve_and_the_last_checkpoint(trainer, page):
     trainer.locator(".bj-train").click()
     expect(trainer).to_have_attribute("data-state", "done", timeout=PYTHON_READY_TIMEOUT_MS)
     assert points(trainer) == 50
+
+
+def test_an_edited_update_rule_changes_the_result(page, site_url):
+    page.goto(site_url + "blackjack/train/")
+    wait_for_python(page)
+    cell = page.locator('.pycell[data-cell-id="custom-update"]')
+
+    def gap():
+        cell.locator(".pycell__run").click()
+        expect(cell).to_have_attribute("data-status", "done", timeout=60_000)
+        text = cell.locator(".pycell__output").inner_text()
+        return float(re.search(r"gap (\d+\.\d+)", text).group(1))
+
+    learned = gap()
+    # A rule that never learns: the greedy policy stays at its initial tie-break.
+    editor = cell.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(
+        "from saferlhub.blackjack import train\n"
+        "def my_update(q, state, action, reward, *rest):\n"
+        "    pass\n"
+        "result = train('quick look', update=my_update)\n"
+        "print(f\"gap {result['gap']:.4f}\")\n"
+    )
+    unlearned = gap()
+    assert learned < 0.1 < unlearned
