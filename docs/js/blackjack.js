@@ -167,6 +167,80 @@ function differences(policy, optimal) {
   return n;
 }
 
+
+// ---- value heatmaps (Q-values computed in Python; here only colours) ---------------
+
+// Colour stops for a value in [-1, 1] (clamped): a perceptually ordered scale (viridis)
+// for V(s), and a colour-blind-safe diverging one (purple = stick, orange = hit) for
+// the advantage of hitting.
+const SCALES = {
+  value: ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
+  advantage: ["#542788", "#998ec3", "#f7f7f7", "#f1a340", "#b35806"],
+};
+
+function hexRgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+}
+
+function colourAt(scale, x) {
+  const stops = SCALES[scale];
+  const t = (Math.max(-1, Math.min(1, x)) + 1) / 2 * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(t));
+  const a = hexRgb(stops[i]);
+  const b = hexRgb(stops[i + 1]);
+  const rgb = a.map((v, k) => Math.round(v + (b[k] - v) * (t - i)));
+  // Dark text on light cells, light text on dark ones (relative luminance).
+  const lum = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
+  return { background: `rgb(${rgb.join(",")})`, color: lum > 0.5 ? "#111" : "#fff" };
+}
+
+function valueTable(caption, kind, values, key) {
+  const grid = values[kind][key];
+  const head = el("tr", {}, el("th", { scope: "col", text: "sum" }));
+  for (const label of DEALER_LABELS) head.append(el("th", { scope: "col", text: label }));
+  const body = el("tbody");
+  for (let row = PLAYER_SUMS.length - 1; row >= 0; row--) {
+    const tr = el("tr", {}, el("th", { scope: "row", text: String(PLAYER_SUMS[row]) }));
+    for (let col = 0; col < DEALER_LABELS.length; col++) {
+      const x = grid[row][col];
+      const stick = values.stick[key][row][col];
+      const hit = values.hit[key][row][col];
+      const visits = values.visits ? values.visits[key][row][col] : null;
+      const shown = kind === "value" ? `V = ${fmt(x, 3)}` : `Q(hit) − Q(stick) = ${fmt(x, 3)}`;
+      const title =
+        `${PLAYER_SUMS[row]} against ${DEALER_LABELS[col]}: ${shown}; Q(stick) = ${fmt(stick, 3)}, Q(hit) = ${fmt(hit, 3)}` +
+        (visits === null ? "" : visits === 0 ? "; never visited (still the initial value)" : `; ${count(visits)} updates`);
+      const { background, color } = colourAt(kind, x);
+      const td = el("td", { title, "aria-label": title, "data-value": String(x), text: fmt(x, 2).replace(/^(−?)0\./, "$1.") });
+      td.style.background = background;
+      td.style.color = color;
+      if (visits === 0) td.classList.add("bj-unvisited");
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  return el(
+    "table",
+    { class: "bj-values", "data-kind": kind },
+    el("caption", { text: caption }),
+    el("thead", {}, el("tr", {}, el("th", { colspan: 11, class: "bj-policy__dealer", text: "dealer's card" })), head),
+    body,
+  );
+}
+
+function colourLegend(kind, low, high) {
+  const stops = SCALES[kind].join(", ");
+  return el(
+    "div",
+    { class: "bj-scale", "data-kind": kind },
+    el("span", { class: "bj-scale__end", text: low }),
+    el("span", { class: "bj-scale__bar", style: `background: linear-gradient(to right, ${stops})`, role: "img", "aria-label": `colour scale from ${low} to ${high}` }),
+    el("span", { class: "bj-scale__end", text: high }),
+  );
+}
+
+const CARD = (c) => (c === 1 ? "A" : String(c));
+
 // ---- the component ------------------------------------------------------------
 
 export async function mountBlackjackTrainer(root, python) {
@@ -214,6 +288,8 @@ export async function mountBlackjackTrainer(root, python) {
   const headline = el("div", { class: "bj-headline", hidden: true });
   const charts = el("div", { class: "bj-charts" });
   const policies = el("div", { class: "bj-policies", hidden: true });
+  const valueMaps = el("div", { class: "bj-valuemaps", hidden: true });
+  const replay = el("div", { class: "bj-replay", hidden: true });
 
   root.replaceChildren(
     el(
@@ -228,6 +304,8 @@ export async function mountBlackjackTrainer(root, python) {
     headline,
     charts,
     policies,
+    valueMaps,
+    replay,
   );
   presetSelect.value = "default";
   applyPreset("default");
@@ -320,11 +398,163 @@ export async function mountBlackjackTrainer(root, python) {
     );
   };
 
-  const setRunning = (running) => {
-    trainButton.disabled = running;
-    stopButton.disabled = !running;
-    presetSelect.disabled = running;
-    for (const control of controls.values()) control.input.disabled = running;
+
+  // The trained agent's Q-values as heatmaps, and a hand it plays, step by step. Both
+  // need the final Q-table, which only a finished run returns.
+  const showValues = (result) => {
+    const { values } = result;
+    valueMaps.hidden = false;
+    const pair = (kind) =>
+      [
+        ["hard", "No usable ace"],
+        ["usable", "Usable ace"],
+      ].map(([key, title]) => valueTable(title, kind, values, key));
+    valueMaps.replaceChildren(
+      el("h4", { text: "What your agent expects: its Q-values" }),
+      el("p", {
+        class: "bj-valuemaps__note",
+        text:
+          "The agent's own estimates at the end of training, in the units of the reward it was trained on " +
+          "(the real payoffs unless you chose a proxy). Hover or focus a cell for Q(stick), Q(hit) and how often the state was updated; " +
+          "faded cells were never visited and still hold the initial value.",
+      }),
+      el(
+        "div",
+        { class: "bj-valuemaps__block", "data-kind": "value" },
+        el("h5", { text: "State value V(s) = max over actions of Q(s, a): the payoff it expects from here" }),
+        el("div", { class: "bj-valuemaps__pair" }, ...pair("value")),
+        colourLegend("value", "−1 (sure loss)", "+1 (sure win)"),
+      ),
+      el(
+        "div",
+        { class: "bj-valuemaps__block", "data-kind": "advantage" },
+        el("h5", { text: "Advantage of hitting, Q(hit) − Q(stick): orange = hit, purple = stick" }),
+        el("div", { class: "bj-valuemaps__pair" }, ...pair("advantage")),
+        colourLegend("advantage", "≤ −1 (stick is better)", "≥ +1 (hit is better)"),
+      ),
+    );
+  };
+
+  let agent = null; // {q, settings} of the last finished run: data to send back to Python
+  let seed = 0;
+  const dealButton = el("button", { type: "button", class: "md-button md-button--primary bj-replay__deal", text: "Deal a hand" });
+  const nextButton = el("button", { type: "button", class: "md-button bj-replay__next", text: "Next step ▸", hidden: true });
+  const table = el("div", { class: "bj-replay__table" });
+  const steps = el("ol", { class: "bj-replay__steps", "aria-live": "polite" });
+  const outcome = el("p", { class: "bj-replay__outcome", "aria-live": "polite", hidden: true });
+  replay.append(
+    el("h4", { text: "Replay a hand" }),
+    el("p", { class: "bj-replay__note", text: "Your trained agent plays one hand greedily (no exploration): at each decision it compares Q(stick) and Q(hit) and takes the higher (ties: stick). The reward is the game's real payoff." }),
+    el("div", { class: "bj-actions" }, dealButton, nextButton),
+    table,
+    steps,
+    outcome,
+  );
+
+  const cards = (label, list, hidden = 0) =>
+    el(
+      "div",
+      { class: "bj-replay__hand" },
+      el("span", { class: "bj-replay__who", text: label }),
+      ...list.map((c) => el("span", { class: "bj-card", text: CARD(c) })),
+      ...Array.from({ length: hidden }, () => el("span", { class: "bj-card bj-card--down", text: "?", title: "face down" })),
+    );
+
+  let hand = null;
+  let shown = 0; // decisions revealed; steps.length + 1 = the outcome too
+  const showStage = () => {
+    const done = shown > hand.steps.length;
+    const last = hand.steps[Math.min(shown, hand.steps.length) - 1];
+    const playerCards = last.card === null ? last.player_cards : [...last.player_cards, last.card];
+    table.replaceChildren(
+      cards("Dealer", done ? hand.dealer_cards : [hand.dealer_up], done ? 0 : 1),
+      cards("Agent", playerCards),
+    );
+    const step = hand.steps[shown - 1];
+    if (step && shown <= hand.steps.length) {
+      const [sum, up, usable] = step.observation;
+      const [qStick, qHit] = step.q;
+      const li = el(
+        "li",
+        { class: "bj-replay__step", "data-action": step.action_name },
+        el("span", { class: "bj-replay__state", text: `Sum ${sum}${usable ? " (usable ace)" : ""} against the dealer's ${CARD(up)}: ` }),
+        el("span", { class: "bj-replay__q", text: `Q(stick) = ${fmt(qStick, 3)}, Q(hit) = ${fmt(qHit, 3)}` }),
+        " → ",
+        el("strong", { class: "bj-replay__action", text: step.action_name }),
+        step.card === null ? "." : `: draws ${CARD(step.card)}${step.terminated ? ", bust." : "."}`,
+      );
+      steps.append(li);
+    }
+    if (done) {
+      const names = { win: "wins", natural_win: "wins with a natural", draw: "draws", loss: "loses", bust: "busts and loses" };
+      outcome.hidden = false;
+      outcome.dataset.outcome = hand.outcome;
+      outcome.textContent =
+        `The agent ${names[hand.outcome] ?? hand.outcome} (${hand.player_sum} against the dealer's ${hand.dealer_sum}${hand.dealer_sum > 21 ? ", bust" : ""}): ` +
+        `reward ${hand.reward > 0 ? "+" : ""}${fmt(hand.reward, hand.reward % 1 ? 1 : 0)}.`;
+      nextButton.hidden = true;
+      dealButton.textContent = "Deal another hand";
+      dealButton.focus();
+    } else {
+      nextButton.textContent = shown === hand.steps.length ? "Show the outcome ▸" : "Next step ▸";
+    }
+    replay.dataset.stage = done ? "done" : String(shown);
+  };
+
+  dealButton.addEventListener("click", async () => {
+    if (!agent) return;
+    dealButton.disabled = true;
+    try {
+      hand = await python.call(`${PAGE}.replay_hand`, { q: agent.q, seed: seed++, natural: agent.settings.natural, sab: agent.settings.sab });
+    } catch (error) {
+      outcome.hidden = false;
+      outcome.textContent = `Could not replay a hand: ${error.message}`;
+      return;
+    } finally {
+      dealButton.disabled = running;
+    }
+    steps.replaceChildren();
+    outcome.hidden = true;
+    outcome.textContent = "";
+    shown = 1;
+    nextButton.hidden = false;
+    showStage();
+    nextButton.focus();
+  });
+  nextButton.addEventListener("click", () => {
+    if (!hand || shown > hand.steps.length) return;
+    shown += 1;
+    showStage();
+  });
+
+  const forgetAgent = () => {
+    agent = null;
+    hand = null;
+    valueMaps.hidden = true;
+    replay.hidden = true;
+    valueMaps.replaceChildren();
+    steps.replaceChildren();
+    table.replaceChildren();
+    outcome.hidden = true;
+    nextButton.hidden = true;
+    dealButton.textContent = "Deal a hand";
+    delete replay.dataset.stage;
+  };
+  const keepAgent = (result) => {
+    agent = { q: result.q, settings: result.settings };
+    seed = 0;
+    showValues(result);
+    replay.hidden = false;
+  };
+
+  let running = false;
+  const setRunning = (busy) => {
+    running = busy;
+    dealButton.disabled = busy;
+    trainButton.disabled = busy;
+    stopButton.disabled = !busy;
+    presetSelect.disabled = busy;
+    for (const control of controls.values()) control.input.disabled = busy;
   };
 
   function clearErrors() {
@@ -360,6 +590,7 @@ export async function mountBlackjackTrainer(root, python) {
     current = { curve: [] };
     stopped = false;
     let last = null;
+    forgetAgent(); // the maps and replays belong to the agent being replaced
     redraw();
     setRunning(true);
     bar.value = 0;
@@ -389,6 +620,7 @@ export async function mountBlackjackTrainer(root, python) {
       const final = { ...result.curve.at(-1), ...result };
       showHeadline(final, "done");
       showPolicies(final);
+      keepAgent(result);
       root.dataset.state = "done";
       status.textContent = `Done: ${count(final.episodes_done)} hands.`;
     } catch (error) {
@@ -396,7 +628,8 @@ export async function mountBlackjackTrainer(root, python) {
         root.dataset.state = "stopped";
         status.textContent = last
           ? `Stopped after ${count(last.episodes_done)} of ${count(last.episodes)} hands. The curves, value and policy shown are the last checkpoint's; ` +
-            "the Q-values themselves were discarded with the stopped Python, so a new run starts from scratch."
+            "the Q-values themselves were discarded with the stopped Python, so a new run starts from scratch " +
+            "(the Q-value maps and hand replays need a finished run)."
           : "Stopped before the first checkpoint: nothing was learned.";
         if (last) showHeadline(last, "stopped");
       } else {

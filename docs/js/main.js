@@ -26,6 +26,7 @@ async function mountPage() {
   }
   const trainer = article.querySelector('[data-python="blackjack-trainer"]');
   if (trainer) (await import("./blackjack.js")).mountBlackjackTrainer(trainer, python);
+  if (article.querySelector('[data-python^="rl-"]')) (await import("./rl-loop.js")).mountRlLoop(article, python);
 }
 
 // Page code (and tests) can reach the Python worker once a page has started it.

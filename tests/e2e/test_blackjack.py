@@ -69,6 +69,58 @@ def test_quick_look_trains_live_and_ends_with_gap_and_policies(trainer, page):
     )
     assert diffs > 0  # 10,000 hands are not enough to learn every decision
 
+    # The trained agent's Q-values as heatmaps: V(s) and the advantage of hitting.
+    maps = trainer.locator(".bj-valuemaps")
+    expect(maps).to_be_visible()
+    assert maps.locator("table.bj-values").count() == 4
+    assert maps.locator("td").count() == 400
+    cell = maps.locator('table.bj-values[data-kind="value"] td').first
+    expect(cell).to_have_attribute("title", re.compile(r"V = .*Q\(stick\) = .*Q\(hit\) = "))
+    assert maps.locator(".bj-scale").count() == 2
+    # Where the agent hits, hitting has the higher Q-value (both grids come from Python).
+    hits = [
+        td.get_attribute("class") for td in trainer.locator(".bj-policy").first.locator("td").all()
+    ]
+    advantages = [
+        float(v)
+        for v in maps.locator('table.bj-values[data-kind="advantage"]')
+        .first.locator("td")
+        .evaluate_all("tds => tds.map(td => td.dataset.value)")
+    ]
+    assert [("bj-hit" in c) for c in hits] == [a > 0 for a in advantages]
+
+
+def test_replaying_a_hand_steps_through_its_decisions(trainer, page):
+    trainer.locator("#bj-preset").select_option("quick look")
+    trainer.locator(".bj-train").click()
+    expect(trainer).to_have_attribute("data-state", "done", timeout=60_000)
+    replay = trainer.locator(".bj-replay")
+    replay.locator(".bj-replay__deal").click()
+    expect(replay.locator(".bj-replay__step")).to_have_count(1)
+    step = replay.locator(".bj-replay__step").first
+    expect(step).to_contain_text(re.compile(r"Sum \d+"))
+    expect(step.locator(".bj-replay__q")).to_have_text(
+        re.compile(r"Q\(stick\) = −?\d\.\d{3}, Q\(hit\) = −?\d\.\d{3}")
+    )
+    expect(step.locator(".bj-replay__action")).to_have_text(re.compile(r"^(hit|stick)$"))
+    assert replay.locator(".bj-replay__hand .bj-card--down").count() == 1
+    # Next step is a focused button: the keyboard walks the hand to its end.
+    expect(replay.locator(".bj-replay__next")).to_be_focused()
+    for _ in range(12):
+        if replay.get_attribute("data-stage") == "done":
+            break
+        page.keyboard.press("Enter")
+    expect(replay).to_have_attribute("data-stage", "done")
+    expect(replay.locator(".bj-replay__outcome")).to_have_text(
+        re.compile(r"The agent (wins|draws|loses|busts).*reward [+−]?\d")
+    )
+    assert replay.locator(".bj-replay__hand .bj-card--down").count() == 0
+    expect(replay.locator(".bj-replay__next")).to_be_hidden()
+    expect(replay.locator(".bj-replay__deal")).to_be_focused()
+    # Another hand: a new seed, starting again from its first decision.
+    page.keyboard.press("Enter")
+    expect(replay.locator(".bj-replay__step")).to_have_count(1)
+
 
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
@@ -105,6 +157,8 @@ def test_stop_keeps_the_partial_curve_and_the_last_checkpoint(trainer, page):
     expect(trainer.locator(".bj-status")).to_contain_text("of 2,000,000 hands")
     expect(trainer.locator(".bj-headline")).to_have_attribute("data-kind", "stopped")
     assert trainer.locator(".bj-policy").count() == 4
+    expect(trainer.locator(".bj-valuemaps")).to_be_hidden()  # no Q-table after Stop
+    expect(trainer.locator(".bj-replay")).to_be_hidden()
     expect(trainer.locator(".bj-train")).to_be_enabled()
     # The stopped run's curve stays as the previous run when a new one starts.
     trainer.locator("#bj-preset").select_option("quick look")

@@ -2,8 +2,17 @@
 
 import json
 
+import pytest
+
+from saferlhub.blackjack.env import N_STATES, state_index
 from saferlhub.blackjack.learners import train
-from saferlhub.blackjack.page import check_settings, page_setup, train_for_page
+from saferlhub.blackjack.page import (
+    check_settings,
+    page_setup,
+    replay_hand,
+    train_for_page,
+    value_grids,
+)
 
 
 def test_setup_is_json_and_lists_the_presets():
@@ -29,3 +38,63 @@ def test_training_in_pieces_equals_one_run_and_streams_every_checkpoint():
     grids = events[-1]["policy"]
     assert len(grids["hard"]) == len(grids["usable"]) == 10
     json.dumps(result)  # reaches the browser as JSON
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train_for_page({"episodes": 3000, "checkpoints": 2, "seed": 1})
+
+
+def test_the_result_keeps_the_q_table_and_its_value_grids(trained):
+    q = trained["q"]
+    assert len(q) == N_STATES and all(len(row) == 2 for row in q)
+    values = trained["values"]
+    for name in ("stick", "hit", "value", "advantage", "visits"):
+        for key in ("hard", "usable"):
+            assert len(values[name][key]) == 10
+            assert all(len(row) == 10 for row in values[name][key])
+    # Row 0 is player sum 12, column 0 the dealer's ace, as in the policy grids.
+    s = state_index(12, 1, 0)
+    assert values["stick"]["hard"][0][0] == q[s][0]
+    s = state_index(20, 10, 1)
+    assert values["value"]["usable"][8][9] == max(q[s])
+    assert values["advantage"]["usable"][8][9] == q[s][1] - q[s][0]
+    # The advantage's sign is the policy: hit exactly where Q(hit) > Q(stick).
+    for key in ("hard", "usable"):
+        signs = [[int(a > 0) for a in row] for row in values["advantage"][key]]
+        assert signs == trained["policy"][key]
+    json.dumps(trained)
+
+
+def test_value_grids_of_a_hand_made_table():
+    q = [[0.0, 0.0] for _ in range(N_STATES)]
+    q[state_index(16, 10, 0)] = [-0.5, -0.3]
+    grids = value_grids(q)
+    assert "visits" not in grids
+    assert grids["value"]["hard"][4][9] == -0.3
+    assert grids["advantage"]["hard"][4][9] == pytest.approx(0.2)
+
+
+def test_a_replayed_hand_is_greedy_and_ends_with_the_outcome(trained):
+    for seed in range(20):
+        hand = replay_hand(trained["q"], seed=seed)
+        assert hand["steps"] and hand["steps"][-1]["terminated"]
+        for step in hand["steps"]:
+            stick, hit = step["q"]
+            assert step["q"] == trained["q"][step["state"]]
+            assert step["action"] == int(hit > stick) and not step["explored"]
+        assert hand["outcome"] in ("win", "draw", "loss", "bust", "natural_win")
+        assert hand["reward"] == {"win": 1, "draw": 0, "loss": -1, "bust": -1}.get(
+            hand["outcome"], hand["reward"]
+        )
+        assert (hand["player_sum"] > 21) == (hand["outcome"] == "bust")
+        json.dumps(hand)
+    # The same seed deals the same hand.
+    assert replay_hand(trained["q"], seed=3) == replay_hand(trained["q"], seed=3)
+
+
+def test_replay_refuses_something_that_is_not_a_q_table():
+    with pytest.raises(ValueError, match="q must be a list"):
+        replay_hand([[0.0, 0.0]], seed=0)
+    with pytest.raises(ValueError, match="pair"):
+        replay_hand([[0.0]] * N_STATES, seed=0)
