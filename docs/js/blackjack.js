@@ -7,6 +7,7 @@
 
 import uPlot from "uplot";
 import { PythonStopped } from "./python-client.js";
+import { count, el, fmt } from "./dom.js";
 
 const PAGE = "saferlhub.blackjack.page";
 // Shown above the fold; the rest go into "More settings".
@@ -23,20 +24,7 @@ const COLORS = {
   optimal: "#ff6d00",
 };
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-const fmt = (x, digits = 4) => (x < 0 ? "−" : "") + Math.abs(x).toFixed(digits);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
-const count = (n) => n.toLocaleString("en-US");
 const pretty = (name) => name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
 
 // ---- controls ---------------------------------------------------------------

@@ -7,6 +7,7 @@
 // data-state = loading | ready | running | done | stopped | error, for tests and styles.
 
 import { PythonStopped } from "./python-client.js";
+import { count, el, fmt } from "./dom.js";
 
 const LESSON = "saferlhub.blackjack.lesson";
 const PHASES = ["state", "decide", "act", "reward"];
@@ -19,20 +20,7 @@ const ACTIVE = {
 };
 const PLAY_MS = 1100;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-const fmt = (x, digits = 4) => (x < 0 ? "−" : "") + Math.abs(x).toFixed(digits);
 const signed = (x, digits = 4) => (x < 0 ? "− " : "+ ") + Math.abs(x).toFixed(digits);
-const count = (n) => n.toLocaleString("en-US");
 const card = (c) => (c === 1 ? "A" : String(c));
 const total = (cards) => {
   const sum = cards.reduce((a, b) => a + b, 0);
