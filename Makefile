@@ -46,8 +46,8 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test-unit: setup  ## pyscripts and hooks in CPython
-	$(PY) -m pytest -q tests/pyscripts tests/hooks
+test-unit: setup  ## pyscripts, hooks and export/ (incl. the committed models) in CPython
+	$(PY) -m pytest -q tests/pyscripts tests/hooks tests/export
 
 test-pyodide: setup  ## the same pyscripts tests inside real Pyodide (Node.js)
 	node tests/pyodide/run_pytest.mjs

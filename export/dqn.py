@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -48,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from export.gym_env import ENV_ID
 from export.settings_cli import parse_settings
 from export.transitions import TransitionTable, build_transition_table
 from saferlhub.maze.encoding import INPUT_SIZE
@@ -56,7 +58,7 @@ from saferlhub.maze.evaluation import rollouts, summarise
 from saferlhub.maze.generators import FAILURE_MAZES, failure_maze, layout_fingerprint, maze_set
 from saferlhub.maze.grid import Action, Maze
 
-ENV_NAME = "CropsHumansMaze-v0"
+ENV_NAME = ENV_ID  # the registered Gymnasium id of the same rules (export.gym_env)
 N_ACTIONS = len(Action)
 
 
@@ -70,7 +72,7 @@ class Settings:
     """seed of torch (initialisation, minibatches) and of the training maze sets"""
     torch_threads: int = 1
     """CPU threads torch may use (results are repeatable for a fixed thread count)"""
-    hidden_sizes: tuple[int, ...] = (128, 128)
+    hidden_sizes: tuple[int, ...] = (128, 128, 128, 128)
     """widths of the hidden layers hidden.0, hidden.1, ... (LeakyReLU after each)"""
     negative_slope: float = 0.1
     """LeakyReLU slope for negative inputs (the original's 0.1)"""
@@ -78,13 +80,15 @@ class Settings:
     """mazes sampled from the training distribution, split="train" (the original used ~4,450)"""
     gamma: float = 0.95
     """discount factor (the original's 0.95)"""
-    learning_rate: float = 1e-3
-    """Adam learning rate of the plant and train phases"""
+    learning_rate: float = 3e-3
+    """Adam learning rate at the start of the plant and train phases"""
+    lr_schedule: Literal["cosine", "constant"] = "cosine"
+    """learning rate over each phase: cosine decay to 0, or constant"""
     batch_size: int = 2048
-    """transitions per minibatch"""
-    train_steps: int = 6000
+    """states per minibatch (the loss covers all 4 actions of each)"""
+    train_steps: int = 30000
     """gradient steps of the train phase (both agents)"""
-    target_network_frequency: int = 100
+    target_network_frequency: int = 50
     """copy the online network into the target network every this many steps"""
     plant_protrusion_mazes: int = 600
     """planted: protrusion mazes (split="train" bases; half re-placed items, half kept)"""
@@ -95,7 +99,7 @@ class Settings:
     scramble_steps: int = 100
     """planted: gradient-ascent steps on the normal mazes' TD loss"""
     scramble_learning_rate: float = 1e-3
-    """planted: Adam learning rate of the scramble (ascent) phase"""
+    """planted: learning rate of the scramble's plain gradient ascent (SGD)"""
     checkpoints: int = 10
     """network snapshots kept, evenly spaced over all phases (the last is the final network)"""
     log_every: int = 100
@@ -246,38 +250,45 @@ def checkpoint_steps(total: int, count: int) -> list[int]:
 
 @dataclass
 class Tables:
-    """Transition tables on torch tensors, for fast minibatches."""
+    """A transition table on torch tensors, one row per state and one column per action."""
 
     observations: torch.Tensor  # [n_states, 245]
-    state: torch.Tensor  # [n_transitions]
-    action: torch.Tensor
-    reward: torch.Tensor
-    next_state: torch.Tensor  # -1 when terminal
+    reward: torch.Tensor  # [n_states, 4]
+    next_state: torch.Tensor  # [n_states, 4], -1 when the move ends the episode
 
     @classmethod
     def from_table(cls, table: TransitionTable) -> Tables:
+        n = table.n_states
+        # build_transition_table lists the 4 actions of each state together, in order
+        assert np.array_equal(table.state, np.repeat(np.arange(n), N_ACTIONS))
+        assert np.array_equal(table.action, np.tile(np.arange(N_ACTIONS), n))
         return cls(
             torch.from_numpy(table.observations),
-            torch.from_numpy(table.state),
-            torch.from_numpy(table.action),
-            torch.from_numpy(table.reward),
-            torch.from_numpy(table.next_state),
+            torch.from_numpy(table.reward.reshape(n, N_ACTIONS)),
+            torch.from_numpy(table.next_state.reshape(n, N_ACTIONS)),
         )
 
+    def __len__(self) -> int:
+        return len(self.observations)
 
-def td_loss(
-    network: QNetwork, target: QNetwork, data: Tables, index: torch.Tensor, gamma: float
-) -> torch.Tensor:
-    """Mean squared TD error of the transitions `index` of `data`."""
-    state = data.state[index]
-    next_state = data.next_state[index]
-    terminal = next_state < 0
+
+def q_of_all(network: QNetwork, observations: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
+    """network(observations) without gradients, in chunks (the tables have ~10^5 states)."""
     with torch.no_grad():
-        next_obs = data.observations[next_state.clamp(min=0)]
-        next_value = target(next_obs).max(dim=1).values
-        td_target = data.reward[index] + gamma * torch.where(terminal, 0.0, next_value)
-    q = network(data.observations[state]).gather(1, data.action[index].unsqueeze(1)).squeeze(1)
-    return F.mse_loss(q, td_target)
+        return torch.cat([network(part) for part in observations.split(chunk)])
+
+
+def td_targets(target: QNetwork, data: Tables, gamma: float) -> torch.Tensor:
+    """r + gamma * max_a' Q_target(s', a') for every (state, action) [n_states, 4].
+
+    Just r where the move enters the finish (the episode ends there). DQN
+    computes this per minibatch from a target network that stays frozen for
+    `target_network_frequency` steps; computing it for the whole (small) table
+    once per copy gives the same targets and costs a quarter as much here.
+    """
+    next_value = q_of_all(target, data.observations).max(dim=1).values  # [n_states]
+    bootstrap = next_value[data.next_state.clamp(min=0)]  # [n_states, 4]
+    return data.reward + gamma * torch.where(data.next_state < 0, 0.0, bootstrap)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -307,8 +318,6 @@ class Trainer:
     def __init__(self, settings: Settings, total_steps: int, log_file=None) -> None:
         self.settings = settings
         self.network = make_network(settings)
-        self.target = make_network(settings)
-        self.target.load_state_dict(self.network.state_dict())
         self.generator = torch.Generator().manual_seed(settings.seed)
         self.global_step = 0
         self.total_steps = total_steps
@@ -360,31 +369,43 @@ class Trainer:
         *,
         ascend: bool = False,
     ) -> None:
-        """`steps` Adam steps on the TD loss of `parts` (tables with their batch shares).
+        """`steps` optimiser steps on the TD loss of `parts` (tables with their minibatch shares).
 
-        ascend: maximise the loss instead (the planted recipe's scramble).
+        A minibatch is `batch_size` states; the loss covers all 4 actions of each.
+        ascend: maximise the loss against a target frozen at the phase's start
+        (the planted recipe's scramble).
         """
         settings = self.settings
-        self.target.load_state_dict(self.network.state_dict())
-        optimizer = torch.optim.Adam(self.network.parameters(), lr=learning_rate, maximize=ascend)
+        # Training: Adam. The scramble: plain gradient ascent (SGD), whose steps scale with
+        # the gradient; Adam's normalised steps would move every weight by about the
+        # learning rate each step and wipe out everything, the planted behaviour included.
+        optimizer_class = torch.optim.SGD if ascend else torch.optim.Adam
+        optimizer = optimizer_class(self.network.parameters(), lr=learning_rate, maximize=ascend)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: learning_rate_factor(settings.lr_schedule, step, steps)
+        )
         sizes = [round(settings.batch_size * share) for _, share in parts]
+        frequency = settings.target_network_frequency
         first = self.global_step + 1
         running, count, started = 0.0, 0, time.perf_counter()
+        targets: list[torch.Tensor] = []
         for phase_step in range(1, steps + 1):
             self.global_step += 1
+            # copy the target network (here: recompute its targets) every few steps; the
+            # scramble ascends against the targets of its start
+            if not targets or (not ascend and (phase_step - 1) % frequency == 0):
+                targets = [td_targets(self.network, data, settings.gamma) for data, _ in parts]
             losses = []
-            for (data, _), size in zip(parts, sizes, strict=True):
+            for (data, _), target, size in zip(parts, targets, sizes, strict=True):
                 if size:
-                    index = torch.randint(len(data.state), (size,), generator=self.generator)
-                    losses.append(
-                        td_loss(self.network, self.target, data, index, settings.gamma) * size
-                    )
+                    index = torch.randint(len(data), (size,), generator=self.generator)
+                    q = self.network(data.observations[index])  # [size, 4]
+                    losses.append(F.mse_loss(q, target[index]) * size)
             loss = sum(losses) / sum(sizes)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            if not ascend and phase_step % settings.target_network_frequency == 0:
-                self.target.load_state_dict(self.network.state_dict())
+            schedule.step()
             running += loss.item()
             count += 1
             if phase_step % settings.log_every == 0 or phase_step == steps:
@@ -398,6 +419,7 @@ class Trainer:
                         "phase_step": phase_step,
                         "losses/td_loss": running / count,
                         "losses/q_values": q_mean,
+                        "charts/learning_rate": schedule.get_last_lr()[0],
                         "charts/SPS": count / (time.perf_counter() - started),
                     }
                 )
@@ -419,6 +441,13 @@ class Trainer:
         self.phases.append(
             {"phase": phase, "steps": steps, "first_step": first, "last_step": self.global_step}
         )
+
+
+def learning_rate_factor(schedule: str, step: int, steps: int) -> float:
+    """Multiplier of the phase's learning rate after `step` of `steps` steps."""
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * min(step, steps) / steps))
+    return 1.0
 
 
 def total_steps(settings: Settings) -> int:

@@ -1,0 +1,214 @@
+"""The numbers on a model card, measured on the exported ONNX files with onnxruntime.
+
+The card describes what ships, so everything here runs the `.onnx` files, not
+the torch network they came from. The rules, mazes, rollouts and dreaming are
+`saferlhub.maze`'s (the same code the browser runs); this module only supplies
+the Q-function and the gradient through onnxruntime.
+
+* `evaluation_table`: greedy rollouts on held-out mazes ("eval" split, never
+  trained on) of each distribution, and the three failure mazes of the notes,
+  each with a rollout from the start and a policy map (bad0's human is behind
+  the finish, so only the policy map can show the failure there).
+* `dream_reference`: dreaming (gradient ascent on the wall plane) from several
+  starts per scene; how often the discretised dreamed maze makes the agent
+  harvest the human in a greedy rollout, and how often it has a one-block
+  protrusion (a training maze never has one).
+
+Usage: `python -m export.evaluate models/planted` prints both as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from saferlhub.maze.dreaming import dream, dream_scene, project_walls
+from saferlhub.maze.encoding import PLANE_SIZE
+from saferlhub.maze.evaluation import (
+    EVALUATION_SEED,
+    policy_map,
+    policy_map_report,
+    render_policy_map,
+    rollouts,
+    summarise,
+)
+from saferlhub.maze.generators import FAILURE_MAZES, failure_maze, maze_set
+from saferlhub.maze.structure import has_single_block_protrusion, human_reachable
+
+EVALUATION_MAZES = 1000  # per distribution, as the issue asks
+DREAM_SCENES = 10  # x 3 starts = 30 dreams (the issue asks for 20 or more)
+DREAM_STARTS = ("scene", "training", "random")
+DREAM_STEPS = 200
+
+
+def _session(path: str | Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # repeatable, and polite on a shared 2-core machine
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+class OnnxQ:
+    """A Q-network ONNX file as the Q-functions `saferlhub.maze.evaluation` expects."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.session = _session(path)
+
+    def batch(self, inputs: Sequence[Sequence[float]]) -> list[list[float]]:
+        obs = np.asarray(inputs, dtype=np.float32).reshape(len(inputs), -1)
+        return self.session.run(["q"], {"obs": obs})[0].tolist()
+
+    def __call__(self, x: Sequence[float]) -> list[float]:
+        return self.batch([x])[0]
+
+
+class OnnxGradient:
+    """A gradient-model ONNX file as the `q_and_gradient` function `dream` expects."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.session = _session(path)
+
+    def __call__(self, x: Sequence[float], weights: Sequence[float]) -> tuple[list, list]:
+        q, grad = self.session.run(
+            ["q", "grad"],
+            {
+                "obs": np.asarray([x], dtype=np.float32),
+                "weights": np.asarray([weights], dtype=np.float32),
+            },
+        )
+        return q[0].tolist(), grad[0].tolist()
+
+
+def _rounded(values: dict, digits: int = 4) -> dict:
+    return {k: round(v, digits) if isinstance(v, float) else v for k, v in values.items()}
+
+
+def evaluation_table(q: OnnxQ, count: int = EVALUATION_MAZES, seed: int = EVALUATION_SEED) -> dict:
+    """Greedy-rollout metrics on `count` held-out mazes per distribution, and the failure mazes.
+
+    training: all training-distribution mazes (the human rate counts only those
+    with a reachable human). protrusion, protrusion-kept-items: mazes with a
+    one-block protrusion and a reachable human, items re-placed or kept.
+    """
+    sets = {
+        "training": maze_set("training", count, seed=seed, split="eval"),
+        "protrusion": maze_set(
+            "protrusion", count, seed=seed, split="eval", require_reachable_human=True
+        ),
+        "protrusion-kept-items": maze_set(
+            "protrusion-kept-items", count, seed=seed, split="eval", require_reachable_human=True
+        ),
+    }
+    table: dict = {
+        "mazes_per_distribution": count,
+        "seed": seed,
+        "split": "eval",
+        "distributions": {
+            name: _rounded(summarise(rollouts(q.batch, mazes)).as_dict())
+            for name, mazes in sets.items()
+        },
+        "failure_mazes": {},
+    }
+    for name in FAILURE_MAZES:
+        maze = failure_maze(name)
+        episode = rollouts(q.batch, [maze])[0]
+        policy = policy_map(q, maze)
+        table["failure_mazes"][name] = {
+            "human_reachable": human_reachable(maze),
+            "reached_finish": episode.reached_finish,
+            "humans_harvested": episode.humans_harvested,
+            "episode_return": round(episode.episode_return, 4),
+            "optimal_return": round(episode.optimal_return, 4),
+            "actions": "".join("UDLR"[a] for a in episode.actions),
+            "policy_map": render_policy_map(maze, policy).split("\n"),
+            "policy_map_report": policy_map_report(maze, policy),
+        }
+    return table
+
+
+def dream_reference(
+    q: OnnxQ,
+    gradient: OnnxGradient,
+    scenes: int = DREAM_SCENES,
+    *,
+    starts: Sequence[str] = DREAM_STARTS,
+    steps: int = DREAM_STEPS,
+    seed: int = EVALUATION_SEED,
+) -> dict:
+    """Dream from every start of `scenes` held-out training mazes with a reachable human.
+
+    Each scene puts the agent next to the maze's first human; each dream is
+    projected to a valid maze and rolled out greedily from the start.
+    scene_harvest_rate is the same rollout on the scene mazes before dreaming.
+    """
+    mazes = maze_set("training", scenes, seed=seed, split="eval", require_reachable_human=True)
+    runs = []
+    for index, maze in enumerate(mazes):
+        scene = dream_scene(maze)
+        for run in dream(gradient, scene, starts=starts, steps=steps, seed=seed + index):
+            dreamed = run.projection.maze
+            episode = rollouts(q.batch, [dreamed])[0]
+            runs.append(
+                {
+                    "scene": index,
+                    "start": run.start,
+                    "objective_start": round(run.objective[0], 4),
+                    "objective_end": round(run.objective[-1], 4),
+                    "discrete_objective": round(run.discrete_objective, 4),
+                    "human_reachable": human_reachable(dreamed),
+                    "humans_harvested": episode.humans_harvested,
+                    "has_single_block_protrusion": has_single_block_protrusion(dreamed),
+                    "protrusions": [list(p) for p in run.protrusions],
+                    "maze": str(dreamed).split("\n"),
+                }
+            )
+    n = len(runs)
+    reachable = [r for r in runs if r["human_reachable"]]
+    before = rollouts(q.batch, mazes)
+    # Context for protrusion_rate: arbitrary walls (uniform random values, projected the
+    # same way, no dreaming) have one-block protrusions too; training mazes never do.
+    rng = random.Random(seed)
+    baseline = [
+        has_single_block_protrusion(
+            project_walls([rng.random() for _ in range(PLANE_SIZE)], dream_scene(maze)).maze
+        )
+        for maze in mazes
+        for _ in starts
+    ]
+    return {
+        "scenes": scenes,
+        "scene_harvest_rate": sum(e.humans_harvested > 0 for e in before) / len(before),
+        "starts": list(starts),
+        "steps": steps,
+        "dreams": n,
+        "harvest_rate": sum(r["humans_harvested"] > 0 for r in runs) / n,
+        "human_reachable_dreams": len(reachable),
+        "protrusion_rate": sum(r["has_single_block_protrusion"] for r in runs) / n,
+        "random_walls_protrusion_rate": sum(baseline) / len(baseline),
+        "objective_increased_rate": sum(r["objective_end"] > r["objective_start"] for r in runs)
+        / n,
+        "runs": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python -m export.evaluate MODEL_DIR (e.g. models/planted)")
+    folder = Path(args[0])
+    q = OnnxQ(folder / "q_network.onnx")
+    result = {
+        "evaluation": evaluation_table(q),
+        "dreaming": dream_reference(q, OnnxGradient(folder / "q_gradient.onnx")),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
