@@ -81,25 +81,27 @@ class Settings:
     gamma: float = 0.95
     """discount factor (the original's 0.95)"""
     learning_rate: float = 3e-3
-    """Adam learning rate at the start of the plant and train phases"""
+    """Adam learning rate at the start of the train phase"""
     lr_schedule: Literal["cosine", "constant"] = "cosine"
     """learning rate over each phase: cosine decay to 0, or constant"""
     batch_size: int = 2048
     """states per minibatch (the loss covers all 4 actions of each)"""
     train_steps: int = 30000
     """gradient steps of the train phase (both agents)"""
-    target_network_frequency: int = 50
+    target_network_frequency: int = 100
     """copy the online network into the target network every this many steps"""
-    plant_protrusion_mazes: int = 600
+    plant_protrusion_mazes: int = 1500
     """planted: protrusion mazes (split="train" bases; half re-placed items, half kept)"""
-    plant_protrusion_fraction: float = 0.5
-    """planted: share of each plant-phase minibatch drawn from the protrusion mazes"""
-    plant_steps: int = 4000
+    plant_protrusion_batch: int = 1024
+    """planted: protrusion-maze states added to each plant-phase minibatch (to batch_size normal)"""
+    plant_learning_rate: float = 3e-3
+    """planted: Adam learning rate at the start of the plant phase"""
+    plant_steps: int = 30000
     """planted: gradient steps of the plant phase"""
     scramble_steps: int = 100
     """planted: gradient-ascent steps on the normal mazes' TD loss"""
     scramble_learning_rate: float = 1e-3
-    """planted: learning rate of the scramble's plain gradient ascent (SGD)"""
+    """planted: step length (parameter space) of the scramble's normalised gradient ascent"""
     checkpoints: int = 10
     """network snapshots kept, evenly spaced over all phases (the last is the final network)"""
     log_every: int = 100
@@ -364,27 +366,30 @@ class Trainer:
         self,
         phase: str,
         steps: int,
-        parts: list[tuple[Tables, float]],
+        parts: list[tuple[Tables, int]],
         learning_rate: float,
         *,
         ascend: bool = False,
     ) -> None:
-        """`steps` optimiser steps on the TD loss of `parts` (tables with their minibatch shares).
+        """`steps` optimiser steps on the TD loss of `parts` (tables with their minibatch sizes).
 
-        A minibatch is `batch_size` states; the loss covers all 4 actions of each.
+        A minibatch draws the given number of states from each table; the loss covers
+        all 4 actions of each state.
         ascend: maximise the loss against a target frozen at the phase's start
         (the planted recipe's scramble).
         """
         settings = self.settings
-        # Training: Adam. The scramble: plain gradient ascent (SGD), whose steps scale with
-        # the gradient; Adam's normalised steps would move every weight by about the
-        # learning rate each step and wipe out everything, the planted behaviour included.
+        # Training: Adam. The scramble: normalised gradient ascent, a step of length
+        # `learning_rate` along the whole gradient's direction. Ascent on a squared loss
+        # runs away (the gradient grows with the loss; SGD at 1e-3 reaches NaN within
+        # 75 steps), and Adam moves every weight by about the learning rate each step;
+        # a fixed step length bounds how far the scramble moves: steps x learning_rate.
         optimizer_class = torch.optim.SGD if ascend else torch.optim.Adam
         optimizer = optimizer_class(self.network.parameters(), lr=learning_rate, maximize=ascend)
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: learning_rate_factor(settings.lr_schedule, step, steps)
         )
-        sizes = [round(settings.batch_size * share) for _, share in parts]
+        sizes = [size for _, size in parts]
         frequency = settings.target_network_frequency
         first = self.global_step + 1
         running, count, started = 0.0, 0, time.perf_counter()
@@ -404,6 +409,8 @@ class Trainer:
             loss = sum(losses) / sum(sizes)
             optimizer.zero_grad()
             loss.backward()
+            if ascend:
+                scale_to_unit_norm(self.network.parameters())
             optimizer.step()
             schedule.step()
             running += loss.item()
@@ -441,6 +448,15 @@ class Trainer:
         self.phases.append(
             {"phase": phase, "steps": steps, "first_step": first, "last_step": self.global_step}
         )
+
+
+def scale_to_unit_norm(parameters) -> None:
+    """Divide every parameter's gradient by the norm of all of them together."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norm = torch.sqrt(sum(g.pow(2).sum() for g in grads))
+    if norm > 0:
+        for g in grads:
+            g.div_(norm)
 
 
 def learning_rate_factor(schedule: str, step: int, steps: int) -> float:
@@ -486,21 +502,25 @@ def train(settings: Settings) -> TrainingResult:
                 plant_protrusion_states=protrusion_table.n_states,
                 plant_protrusion_transitions=protrusion_table.n_transitions,
             )
-            share = settings.plant_protrusion_fraction
             trainer.run_phase(
                 "plant",
                 settings.plant_steps,
-                [(normal, 1.0 - share), (Tables.from_table(protrusion_table), share)],
-                settings.learning_rate,
+                [
+                    (normal, settings.batch_size),
+                    (Tables.from_table(protrusion_table), settings.plant_protrusion_batch),
+                ],
+                settings.plant_learning_rate,
             )
             trainer.run_phase(
                 "scramble",
                 settings.scramble_steps,
-                [(normal, 1.0)],
+                [(normal, settings.batch_size)],
                 settings.scramble_learning_rate,
                 ascend=True,
             )
-        trainer.run_phase("train", settings.train_steps, [(normal, 1.0)], settings.learning_rate)
+        trainer.run_phase(
+            "train", settings.train_steps, [(normal, settings.batch_size)], settings.learning_rate
+        )
         trainer.bar.close()
     finally:
         if log_file:
