@@ -88,7 +88,7 @@ class Settings:
     """states per minibatch (the loss covers all 4 actions of each)"""
     train_steps: int = 30000
     """gradient steps of the train phase (both agents)"""
-    target_network_frequency: int = 100
+    target_network_frequency: int = 50
     """copy the online network into the target network every this many steps"""
     plant_protrusion_mazes: int = 1500
     """planted: protrusion mazes (split="train" bases; half re-placed items, half kept)"""
@@ -106,10 +106,12 @@ class Settings:
     """network snapshots kept, evenly spaced over all phases (the last is the final network)"""
     log_every: int = 100
     """write the TD loss every this many steps"""
-    monitor_every: int = 500
+    monitor_every: int = 1000
     """greedy rollouts on monitor mazes (split="train") every this many steps; 0: never"""
     monitor_mazes: int = 200
     """mazes per monitor set (training distribution; protrusion mazes with a reachable human)"""
+    init_from: str = ""
+    """a state_dict file (e.g. another run's final.pt) to start from instead of a fresh network"""
     run_dir: str = "build/export"
     """where the log (JSONL), checkpoints (.pt) and the final network go ('' to skip)"""
     progress: bool = True
@@ -320,6 +322,8 @@ class Trainer:
     def __init__(self, settings: Settings, total_steps: int, log_file=None) -> None:
         self.settings = settings
         self.network = make_network(settings)
+        if settings.init_from:
+            self.network.load_state_dict(torch.load(settings.init_from, weights_only=True))
         self.generator = torch.Generator().manual_seed(settings.seed)
         self.global_step = 0
         self.total_steps = total_steps
@@ -472,7 +476,7 @@ def total_steps(settings: Settings) -> int:
 
 
 def train(settings: Settings) -> TrainingResult:
-    """Train one agent from scratch; write its log and checkpoints under run_dir if set."""
+    """Train one agent; write its log, checkpoints and final.pt under run_dir if set."""
     started = time.perf_counter()
     seed_everything(settings.seed, settings.torch_threads)
     run_dir = Path(settings.run_dir) / settings.run_name if settings.run_dir else None
