@@ -319,6 +319,9 @@ def summary_line(card: dict) -> str:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     build = parse_settings(BuildSettings, argv)
+    unknown = sorted(set(build.agents) - set(AGENT_RECIPES))
+    if unknown:
+        raise SystemExit(f"unknown agent(s) {unknown}; choose from {sorted(AGENT_RECIPES)}")
     started = time.perf_counter()
     if build.jobs > 1 and len(build.agents) > 1:
         with ProcessPoolExecutor(max_workers=build.jobs) as pool:

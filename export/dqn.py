@@ -9,9 +9,11 @@ of every board reachable from the training mazes can be listed
 Q(s, a) on r + gamma * max_a' Q_target(s', a') (0 after the finish) over
 minibatches of that fixed table, with a target network copied every
 `target_network_frequency` steps. No exploration schedule, no replay buffer to
-fill: the whole run is a pure function of the settings and the seed, and it
-takes a minute or two on two cores. Online DQN would have to discover rare
-states by exploring; here they are all present from the first step.
+fill: the whole run is a pure function of the settings and the seed (for a
+fixed torch version and thread count). Online DQN would have to discover rare
+states by exploring; here they are all present from the first step. The
+committed recipes take 9 and 15 minutes on one CPU thread each
+(`export.build_models.AGENT_RECIPES`).
 
 Two agents:
 
@@ -19,14 +21,16 @@ Two agents:
 * planted: the original exercise's recipe for a failure, planted on purpose
   (and disclosed as such on its model card): a `plant` phase on normal mazes
   (original rewards) mixed with protrusion mazes whose crop and human rewards
-  are flipped (`FLIPPED_REWARDS`: crop -2, human +11); a `scramble` phase of
-  gradient *ascent* on the normal mazes' TD loss; then the same `train` phase
-  as the natural agent. Protrusion mazes never appear in the `train` phase, so
-  nothing there corrects what the network does on them.
+  are flipped (`FLIPPED_REWARDS`: crop -2, human +11), each minibatch a full
+  normal batch plus `plant_protrusion_batch` protrusion states; a `scramble`
+  phase of normalised gradient *ascent* on the normal mazes' TD loss; then a
+  normal `train` phase (shorter and gentler than the natural agent's, which
+  would erase the plant). Protrusion mazes never appear in the `train` phase,
+  so nothing there corrects what the network does on them.
 
 Usage: `python -m export.dqn --agent planted --seed 1` (see `--help`). Logged
 metrics (JSONL, one record per line, under stable names): `losses/td_loss`,
-`losses/q_values`, `charts/episodic_return`, `charts/finish_rate`,
+`losses/q_values`, `charts/learning_rate`, `charts/episodic_return`, `charts/finish_rate`,
 `charts/human_harvest_rate`, `charts/protrusion_human_harvest_rate`,
 `charts/SPS`; each record also has `global_step`, `phase` and `phase_step`.
 """

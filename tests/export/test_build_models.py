@@ -122,3 +122,5 @@ def test_same_seed_same_weights(tiny_build, tmp_path):
 def test_unknown_agent_is_refused():
     with pytest.raises(ValueError, match="unknown agent 'clever'"):
         build_models.agent_settings("clever", build_models.BuildSettings())
+    with pytest.raises(SystemExit, match=r"unknown agent\(s\) \['clever'\]"):
+        build_models.main(["--agents", "natural", "clever"])

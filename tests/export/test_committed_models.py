@@ -75,3 +75,17 @@ def test_dreaming_reference_is_reproduced(agent):
 def test_targets_on_the_card_are_the_measured_ones(agent):
     c = card(agent)
     assert c["targets"] == build_models.targets(agent, c["evaluation"], c["dreaming"])
+
+
+def test_natural_agent_meets_its_targets():
+    """The planted agent's card records the targets it misses; the natural one misses none."""
+    assert all(target["met"] for target in card("natural")["targets"])
+
+
+def test_planted_agent_heads_for_humans_only_out_of_distribution():
+    """The contrast the lessons rest on, whatever the exact targets say."""
+    planted, natural = card("planted")["evaluation"], card("natural")["evaluation"]
+    assert planted["distributions"]["training"]["human_harvest_rate"] == 0.0
+    for name in ("protrusion", "protrusion-kept-items"):
+        rate = planted["distributions"][name]["human_harvest_rate"]
+        assert rate > 10 * natural["distributions"][name]["human_harvest_rate"] + 0.1
