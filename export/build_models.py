@@ -160,6 +160,7 @@ def software_versions() -> dict:
         "onnx": onnx.__version__,
         "onnxruntime": onnxruntime.__version__,
         "platform": platform.platform(),
+        "cpu": evaluate.cpu_model(),
     }
 
 

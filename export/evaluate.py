@@ -20,6 +20,7 @@ Usage: `python -m export.evaluate models/planted` prints both as JSON.
 from __future__ import annotations
 
 import json
+import platform
 import random
 import sys
 from collections.abc import Sequence
@@ -45,6 +46,17 @@ EVALUATION_MAZES = 1000  # per distribution, as the issue asks
 DREAM_SCENES = 10  # x 3 starts = 30 dreams (the issue asks for 20 or more)
 DREAM_STARTS = ("scene", "training", "random")
 DREAM_STEPS = 200
+
+
+def cpu_model() -> str:
+    """The CPU's model name: float results (and so rare argmax ties) can differ between CPUs."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _session(path: str | Path) -> ort.InferenceSession:

