@@ -59,7 +59,8 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _session(path: str | Path) -> ort.InferenceSession:
+def onnx_session(path: str | Path) -> ort.InferenceSession:
+    """A CPU onnxruntime session on one thread."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1  # repeatable, and polite on a shared 2-core machine
     options.inter_op_num_threads = 1
@@ -70,7 +71,7 @@ class OnnxQ:
     """A Q-network ONNX file as the Q-functions `saferlhub.maze.evaluation` expects."""
 
     def __init__(self, path: str | Path) -> None:
-        self.session = _session(path)
+        self.session = onnx_session(path)
 
     def batch(self, inputs: Sequence[Sequence[float]]) -> list[list[float]]:
         obs = np.asarray(inputs, dtype=np.float32).reshape(len(inputs), -1)
@@ -84,7 +85,7 @@ class OnnxGradient:
     """A gradient-model ONNX file as the `q_and_gradient` function `dream` expects."""
 
     def __init__(self, path: str | Path) -> None:
-        self.session = _session(path)
+        self.session = onnx_session(path)
 
     def __call__(self, x: Sequence[float], weights: Sequence[float]) -> tuple[list, list]:
         q, grad = self.session.run(

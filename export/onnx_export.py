@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from export.dqn import QNetwork
+from export.evaluate import onnx_session
 from saferlhub.maze.encoding import INPUT_SIZE, encode
 from saferlhub.maze.generators import maze_set
 from saferlhub.maze.grid import Action, Maze
@@ -310,11 +310,7 @@ def verify_onnx(
     VerificationError as `check_errors` says (tolerance None: never).
     """
     obs, weights = verification_inputs(mazes=mazes, random_count=random_count, seed=seed)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    providers = ["CPUExecutionProvider"]
-    q_session = ort.InferenceSession(str(q_path), options, providers=providers)
-    grad_session = ort.InferenceSession(str(grad_path), options, providers=providers)
+    q_session, grad_session = onnx_session(q_path), onnx_session(grad_path)
 
     names = ["q", *network.activation_names]
     outputs = q_session.run(names, {"obs": obs.numpy()})
