@@ -7,6 +7,9 @@ PY      := $(VENV)/bin/python
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
+# Where `make build` writes the site (and the e2e tests read it).
+SITE_DIR ?= site
+export SITE_DIR
 # Material prints a long banner about MkDocs 2 on every build; it is not ours to act on.
 export NO_MKDOCS_2_WARNING := 1
 
@@ -36,7 +39,7 @@ serve: setup  ## build and serve the site with live reload
 	$(VENV)/bin/mkdocs serve --dev-addr $(HOST):$(PORT)
 
 build: setup  ## the static site in site/, failing on any warning or broken link
-	$(VENV)/bin/mkdocs build --strict --quiet
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir $(SITE_DIR)
 
 lint: setup
 	$(VENV)/bin/ruff check .

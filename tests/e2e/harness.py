@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "site"
+# SITE_DIR lets several builds (e.g. parallel work) use their own folder; make passes it on.
+SITE = Path(os.environ.get("SITE_DIR") or ROOT / "site").resolve()
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # Where GitHub Pages serves the site. The test server serves it under the same
 # path, because instant navigation only follows links that match sitemap.xml.
