@@ -356,6 +356,7 @@ def maze_set(
     seed: int,
     split: Split,
     require_reachable_human: bool = False,
+    start: int = 0,
 ) -> list[Maze]:
     """`count` mazes of one distribution; maze i depends only on (seed, i), not on `count`.
 
@@ -365,11 +366,13 @@ def maze_set(
         seed: makes the set repeatable.
         split: "train" for training sets, "eval" for evaluation sets, "any" for both.
         require_reachable_human: only mazes where a human is reachable from the start.
+        start: the index of the first maze, so a long set can be drawn in pieces
+            (`maze_set(d, 50, start=100, ...)` is items 100..149 of any longer set).
     """
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"unknown distribution {distribution!r}; choose from {DISTRIBUTIONS}")
     mazes = []
-    for index in range(count):
+    for index in range(start, start + count):
         rng = random.Random(maze_seed(seed, index))
         if distribution == "training":
             while True:

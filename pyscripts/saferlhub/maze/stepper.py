@@ -1,0 +1,556 @@
+"""Steppers: maze code that asks a network for numbers without calling it.
+
+In the browser the networks run in onnxruntime-web, whose `run` is
+asynchronous, while Python in the worker is not (and WebAssembly stack
+switching is not in every browser). So the maze side is written as generators
+that *hand out* the network inputs they need and *take back* the outputs:
+
+    stepper = rollout_steps("planted", mazes)   # nothing runs yet
+    calls = next(stepper)                      # [NetworkCall(...)], one per model
+    calls = stepper.send(outputs)              # outputs: one {name: floats} per call
+    ...                                        # until StopIteration(value=result)
+
+Each yield is one step of every running episode, so a driver makes one batched
+network call per model per step, never one per maze. `drive` runs a stepper
+with any Python function as the network (CPython + onnxruntime in `export/`,
+the pure-Python MLP in tests); `start`/`answer`/`close` keep steppers alive
+between the browser's requests, with the arrays packed as base64 float32
+(docs/js/maze-bridge.js only shuttles them to onnxruntime-web and back).
+
+The rules, the greedy choice and the episode bookkeeping are the ones of
+`saferlhub.maze.env` and `saferlhub.maze.evaluation`: a rollout driven here
+gives exactly the episodes `evaluation.rollouts` gives for the same Q-values.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import math
+import sys
+from array import array
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+
+from saferlhub.maze.encoding import INPUT_SIZE, encode
+from saferlhub.maze.env import DEFAULT_MAX_STEPS, ORIGINAL_REWARDS, Rewards, transition
+from saferlhub.maze.evaluation import (
+    EVALUATION_SEED,
+    Episode,
+    greedy_action,
+    policy_map_report,
+    render_policy_map,
+    summarise,
+)
+from saferlhub.maze.generators import DISTRIBUTIONS, maze_set
+from saferlhub.maze.grid import START, Action, Cell, Maze, Pos
+from saferlhub.maze.solver import solve
+from saferlhub.maze.structure import human_reachable
+
+ACTIONS = len(Action)  # 4 Q-values per input, in Action order
+MOVE_LETTERS = "UDLR"  # one letter per action, as the model cards write routes
+
+
+@dataclass
+class NetworkCall:
+    """One batched request to one model: `rows` inputs, each input a flat float32 row.
+
+    model: "<agent>/<file key>", e.g. "planted/q_network" (the card's `files` key).
+    inputs: input name -> array('f') of rows * width values (row-major).
+    widths: input name -> values per row.
+    outputs: the output names wanted, with their widths.
+    """
+
+    model: str
+    rows: int
+    inputs: dict[str, array]
+    widths: dict[str, int]
+    outputs: dict[str, int] = field(default_factory=lambda: {"q": ACTIONS})
+
+    def check(self, answer: dict[str, Sequence[float]]) -> dict[str, list[float]]:
+        """The answer's outputs as float lists, after checking names and sizes."""
+        result = {}
+        for name, width in self.outputs.items():
+            if name not in answer:
+                raise ValueError(f"{self.model}: output {name!r} missing from the answer")
+            values = answer[name]
+            if len(values) != self.rows * width:
+                raise ValueError(
+                    f"{self.model}: output {name!r} has {len(values)} values, "
+                    f"expected {self.rows} x {width}"
+                )
+            result[name] = [float(v) for v in values]
+        return result
+
+
+Calls = list[NetworkCall]
+Answers = list[dict[str, Sequence[float]]]
+Stepper = Generator[Calls, Answers, object]
+
+
+def q_call(agent: str, observations: Sequence[list[float]]) -> NetworkCall:
+    """A call for the Q-values of `agent` at each observation."""
+    obs = array("f")
+    for x in observations:
+        obs.extend(x)
+    return NetworkCall(f"{agent}/q_network", len(observations), {"obs": obs}, {"obs": INPUT_SIZE})
+
+
+def rows_of(values: Sequence[float], width: int) -> list[list[float]]:
+    return [list(values[i : i + width]) for i in range(0, len(values), width)]
+
+
+# --8<-- [start:rollout]
+def rollout_steps(
+    agent: str,
+    mazes: Sequence[Maze],
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    rewards: Rewards = ORIGINAL_REWARDS,
+    with_optimal: bool = True,
+    trace: bool = False,
+) -> Generator[Calls, Answers, tuple[list[Episode], list[list[dict]]]]:
+    """Greedy episodes of `agent` from the start of every maze, all stepped together.
+
+    Yields one call per step (the observations of the episodes still running)
+    and expects their Q-values back. Returns (episodes, traces): the same
+    `Episode`s as `evaluation.rollouts`, and, if `trace`, per episode the list of
+    steps {position, q, action, reward, return, entered, cell} (cell: where the
+    agent is after the step).
+    """
+    boards = list(mazes)
+    positions: list[Pos] = [START] * len(boards)
+    actions: list[list[Action]] = [[] for _ in boards]
+    totals = [0.0] * len(boards)
+    counts = [{Cell.CROP: 0, Cell.HUMAN: 0, Cell.WALL: 0} for _ in boards]
+    finished = [False] * len(boards)
+    traces: list[list[dict]] = [[] for _ in boards]
+    running = list(range(len(boards)))
+    for _ in range(max_steps):
+        if not running:
+            break
+        call = q_call(agent, [encode(boards[i], positions[i]) for i in running])
+        (answer,) = yield [call]
+        q_values = rows_of(call.check(answer)["q"], ACTIONS)
+        still = []
+        for i, q in zip(running, q_values, strict=True):
+            action = greedy_action(q)
+            before = positions[i]
+            result = transition(boards[i], positions[i], action, rewards)
+            boards[i], positions[i] = result.maze, result.position
+            actions[i].append(action)
+            totals[i] += result.reward
+            if result.entered in counts[i]:
+                counts[i][result.entered] += 1
+            if trace:
+                traces[i].append(
+                    {
+                        "position": list(before),
+                        "q": q,
+                        "action": MOVE_LETTERS[action],
+                        "reward": result.reward,
+                        "return": totals[i],
+                        "entered": result.entered.name.lower(),
+                        "cell": list(result.position),
+                    }
+                )
+            if result.terminated:
+                finished[i] = True
+            else:
+                still.append(i)
+        running = still
+    episodes = [
+        Episode(
+            maze=maze,
+            actions=tuple(actions[i]),
+            episode_return=totals[i],
+            steps=len(actions[i]),
+            reached_finish=finished[i],
+            truncated=not finished[i],
+            crops_harvested=counts[i][Cell.CROP],
+            humans_harvested=counts[i][Cell.HUMAN],
+            wall_bumps=counts[i][Cell.WALL],
+            human_reachable=human_reachable(maze),
+            optimal_return=solve(maze, rewards=rewards).value() if with_optimal else None,
+        )
+        for i, maze in enumerate(mazes)
+    ]
+    return episodes, traces
+
+
+# --8<-- [end:rollout]
+
+
+def together(steppers: dict[str, Stepper]) -> Generator[Calls, Answers, dict[str, object]]:
+    """Run several steppers in lockstep: each step hands out all their calls at once.
+
+    Returns {key: that stepper's result}. Steppers that finish early drop out.
+    """
+    results: dict[str, object] = {}
+    pending: dict[str, Calls] = {}
+    for key, stepper in steppers.items():
+        try:
+            pending[key] = next(stepper)
+        except StopIteration as stop:
+            results[key] = stop.value
+    while pending:
+        keys = list(pending)
+        answers = yield [call for key in keys for call in pending[key]]
+        if len(answers) != sum(len(pending[key]) for key in keys):
+            raise ValueError("one answer per call expected")
+        offset = 0
+        for key in keys:
+            n = len(pending[key])
+            try:
+                pending[key] = steppers[key].send(answers[offset : offset + n])
+            except StopIteration as stop:
+                results[key] = stop.value
+                del pending[key]
+            offset += n
+    return results
+
+
+def drive(stepper: Stepper, network: Callable[[NetworkCall], dict[str, Sequence[float]]]):
+    """Run `stepper` to the end, answering each call with `network(call)`; return its result."""
+    try:
+        calls = next(stepper)
+        while True:
+            calls = stepper.send([network(call) for call in calls])
+    except StopIteration as stop:
+        return stop.value
+
+
+def python_network(models: dict[str, Callable[[list[float]], Sequence[float]]]):
+    """A `drive` network from plain Python Q-functions (model name -> input -> 4 Q-values)."""
+
+    def network(call: NetworkCall) -> dict[str, list[float]]:
+        q = models[call.model]
+        obs = call.inputs["obs"]
+        return {"q": [v for x in rows_of(obs, INPUT_SIZE) for v in q(x)]}
+
+    return network
+
+
+# ---- what the pages ask for ----------------------------------------------------------
+
+
+def episode_dict(episode: Episode, steps: list[dict] | None = None) -> dict:
+    """An episode as JSON for the page (and the model cards' route letters)."""
+    result = {
+        "actions": "".join(MOVE_LETTERS[a] for a in episode.actions),
+        "return": episode.episode_return,
+        "optimal_return": episode.optimal_return,
+        "steps": episode.steps,
+        "reached_finish": episode.reached_finish,
+        "truncated": episode.truncated,
+        "crops_harvested": episode.crops_harvested,
+        "humans_harvested": episode.humans_harvested,
+        "wall_bumps": episode.wall_bumps,
+        "human_reachable": episode.human_reachable,
+        "maze": str(episode.maze).split("\n"),
+    }
+    if steps is not None:
+        result["trace"] = steps
+    return result
+
+
+def play_steps(agents: Sequence[str], mazes: Sequence[Maze], *, trace: bool = True):
+    """Every agent's greedy episode on every maze, traced: {agent: [episode dict, ...]}."""
+    raw = yield from together({agent: rollout_steps(agent, mazes, trace=trace) for agent in agents})
+    return {
+        agent: [
+            episode_dict(e, t if trace else None)
+            for e, t in zip(raw[agent][0], raw[agent][1], strict=True)
+        ]
+        for agent in agents
+    }
+
+
+def _map_steps(agent: str, maze: Maze):
+    cells = [p for p in maze.open_cells if p != maze.finish and p not in maze.items]
+    call = q_call(agent, [encode(maze, p) for p in cells])
+    (answer,) = yield [call]
+    q_values = rows_of(call.check(answer)["q"], ACTIONS)
+    return {cell: q for cell, q in zip(cells, q_values, strict=True)}
+
+
+def policy_map_steps(agents: Sequence[str], maze: Maze):
+    """Each agent's best action and largest Q-value at every open cell without an item.
+
+    One call per agent (all cells in one batch). Returns {"maps": {agent: {"cells":
+    [[row, col, action letter, max Q, [4 Q]], ...], "ascii": [...], "report": {...}}},
+    "differences": {"a|b": [[row, col], ...]}} where two agents' best actions differ.
+    """
+    raw = yield from together({agent: _map_steps(agent, maze) for agent in agents})
+    maps, actions = {}, {}
+    for agent in agents:
+        best = {cell: greedy_action(q) for cell, q in raw[agent].items()}
+        actions[agent] = best
+        maps[agent] = {
+            "cells": [
+                [r, c, MOVE_LETTERS[best[(r, c)]], max(q), q] for (r, c), q in raw[agent].items()
+            ],
+            "ascii": render_policy_map(maze, best).split("\n"),
+            "report": policy_map_report(maze, best),
+        }
+    differences = {
+        f"{a}|{b}": [list(cell) for cell in actions[a] if actions[a][cell] != actions[b][cell]]
+        for a, b in itertools.combinations(agents, 2)
+    }
+    return {"maps": maps, "differences": differences}
+
+
+# ---- the out-of-distribution battery -------------------------------------------------
+
+# As on the model cards (`export.evaluate.evaluation_table`): training mazes as they come,
+# protrusion mazes only with a human reachable from the start (the failure needs one).
+BATTERY_REQUIRES_HUMAN = {"training": False, "protrusion": True, "protrusion-kept-items": True}
+
+
+def _rounded(values: dict, digits: int = 4) -> dict:
+    return {k: round(v, digits) if isinstance(v, float) else v for k, v in values.items()}
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> list[float] | None:
+    """The Wilson score 95% interval of a binomial rate (None without trials)."""
+    if trials == 0:
+        return None
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
+def _mean_interval(values: Sequence[float], z: float = 1.959964) -> list[float] | None:
+    """Normal-approximation 95% interval of a mean (None for fewer than 2 values)."""
+    n = len(values)
+    if n < 2:
+        return None
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return [mean - z * sd / math.sqrt(n), mean + z * sd / math.sqrt(n)]
+
+
+def battery_report(episodes: Sequence[Episode], worst: int = 5) -> dict:
+    """The card's metrics (rounded as on the card), their 95% intervals, and the worst cases."""
+    report = _rounded(summarise(episodes).as_dict())
+    n = len(episodes)
+    reachable = [e for e in episodes if e.human_reachable]
+    report["intervals"] = {
+        "finish_rate": wilson_interval(sum(e.reached_finish for e in episodes), n),
+        "human_harvest_rate": wilson_interval(
+            sum(e.humans_harvested > 0 for e in reachable), len(reachable)
+        ),
+        "truncation_rate": wilson_interval(sum(e.truncated for e in episodes), n),
+        "mean_crops_harvested": _mean_interval([e.crops_harvested for e in episodes]),
+        "mean_return": _mean_interval([e.episode_return for e in episodes]),
+    }
+    # Worst: the largest shortfall from the exact optimal return (humans first on ties).
+    ranked = sorted(
+        range(n),
+        key=lambda i: (
+            -((episodes[i].optimal_return or 0.0) - episodes[i].episode_return),
+            -episodes[i].humans_harvested,
+            i,
+        ),
+    )
+    report["worst"] = [{"index": i, **episode_dict(episodes[i])} for i in ranked[:worst]]
+    return report
+
+
+class Battery:
+    """Held-out mazes of each distribution through every agent, in pieces.
+
+    `steps()` is the stepper: for each piece of `chunk` mazes per distribution it
+    draws the mazes, then rolls every agent out on all of them together (one
+    call per agent per step). `report()` summarises whatever has finished, so a
+    page that stops mid-way keeps it. With the cards' settings (count 1000,
+    seed 1) the numbers equal the cards' `evaluation.distributions`.
+    """
+
+    def __init__(
+        self,
+        agents: Sequence[str],
+        count: int = 1000,
+        *,
+        seed: int = EVALUATION_SEED,
+        distributions: Sequence[str] = DISTRIBUTIONS,
+        chunk: int = 100,
+    ) -> None:
+        if not agents:
+            raise ValueError("no agents to test")
+        if not 1 <= count <= 10_000:
+            raise ValueError(f"count must be between 1 and 10,000, got {count}")
+        unknown = [d for d in distributions if d not in DISTRIBUTIONS]
+        if unknown:
+            raise ValueError(f"unknown distributions {unknown}; choose from {DISTRIBUTIONS}")
+        self.agents = list(agents)
+        self.count = count
+        self.seed = seed
+        self.distributions = list(distributions)
+        self.chunk = max(1, chunk)
+        self.done = 0  # mazes per distribution finished by every agent
+        self.episodes = {a: {d: [] for d in self.distributions} for a in self.agents}
+
+    def steps(self):
+        while self.done < self.count:
+            size = min(self.chunk, self.count - self.done)
+            sets = {
+                d: maze_set(
+                    d,
+                    size,
+                    seed=self.seed,
+                    split="eval",
+                    require_reachable_human=BATTERY_REQUIRES_HUMAN[d],
+                    start=self.done,
+                )
+                for d in self.distributions
+            }
+            mazes = [m for d in self.distributions for m in sets[d]]
+            raw = yield from together({a: rollout_steps(a, mazes) for a in self.agents})
+            for agent in self.agents:
+                episodes = raw[agent][0]
+                for k, d in enumerate(self.distributions):
+                    self.episodes[agent][d].extend(episodes[k * size : (k + 1) * size])
+            self.done += size
+        return self.report()
+
+    def progress(self) -> dict:
+        return {"done": self.done, "count": self.count}
+
+    def report(self) -> dict:
+        """{"done", "count", "seed", "agents": {agent: {distribution: metrics}}}."""
+        return {
+            "done": self.done,
+            "count": self.count,
+            "seed": self.seed,
+            "split": "eval",
+            "agents": {
+                agent: {
+                    d: battery_report(self.episodes[agent][d])
+                    for d in self.distributions
+                    if self.episodes[agent][d]
+                }
+                for agent in self.agents
+            },
+        }
+
+
+# ---- the browser's side: steppers kept between requests, arrays as base64 --------------
+
+_sessions: dict[int, tuple[Stepper, object]] = {}
+_next_session = itertools.count(1)
+
+
+def pack(values: array) -> str:
+    """Float32 values as base64 of their little-endian bytes (what JS reads as a Float32Array)."""
+    if sys.byteorder != "little":  # pragma: no cover - every browser and our CI are little-endian
+        values = array("f", values)
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def unpack(text: str) -> array:
+    """The inverse of `pack`."""
+    values = array("f")
+    values.frombytes(base64.b64decode(text))
+    if sys.byteorder != "little":  # pragma: no cover
+        values.byteswap()
+    return values
+
+
+def _packed(calls: Calls) -> list[dict]:
+    return [
+        {
+            "model": call.model,
+            "rows": call.rows,
+            "inputs": {name: pack(values) for name, values in call.inputs.items()},
+            "widths": call.widths,
+            "outputs": call.outputs,
+        }
+        for call in calls
+    ]
+
+
+def _advance(session: int, answers: Answers | None) -> dict:
+    stepper, owner = _sessions[session]
+    try:
+        calls = next(stepper) if answers is None else stepper.send(answers)
+    except StopIteration as stop:
+        del _sessions[session]
+        return {"session": session, "done": True, "result": stop.value}
+    except BaseException:
+        del _sessions[session]
+        raise
+    reply = {"session": session, "done": False, "calls": _packed(calls)}
+    if hasattr(owner, "progress"):
+        reply["progress"] = owner.progress()
+    return reply
+
+
+def _mazes(texts: Sequence[str | Sequence[str]]) -> list[Maze]:
+    from saferlhub.maze.grid import parse_maze
+
+    return [parse_maze(t if isinstance(t, str) else "\n".join(t)) for t in texts]
+
+
+TASKS = ("play", "policy_map", "battery")
+
+
+def start(task: str, args: dict | None = None) -> dict:
+    """Start a stepper for the page; returns its first calls (or, rarely, its result).
+
+    task "play": args {agents, mazes (ASCII)} -> traced episodes per agent.
+    task "policy_map": args {agents, maze} -> maps and differences.
+    task "battery": args {agents, count, seed, distributions, chunk} -> `Battery.report()`.
+    """
+    args = dict(args or {})
+    owner: object = None
+    if task == "play":
+        stepper = play_steps(args["agents"], _mazes(args["mazes"]))
+    elif task == "policy_map":
+        stepper = policy_map_steps(args["agents"], _mazes([args["maze"]])[0])
+    elif task == "battery":
+        owner = Battery(**args)
+        stepper = owner.steps()
+    else:
+        raise ValueError(f"unknown task {task!r}; choose from {TASKS}")
+    session = next(_next_session)
+    _sessions[session] = (stepper, owner)
+    return _advance(session, None)
+
+
+def answer(session: int, outputs: list[dict[str, str]]) -> dict:
+    """Send the outputs (base64 float32 per output name, one dict per call); get the next calls."""
+    if session not in _sessions:
+        raise ValueError(f"no running stepper {session} (it finished, failed or was closed)")
+    return _advance(session, [{k: unpack(v) for k, v in out.items()} for out in outputs])
+
+
+def close(session: int) -> dict | None:
+    """Stop a stepper; return what it has finished (a battery's report), if it keeps any."""
+    stepper, owner = _sessions.pop(session, (None, None))
+    if stepper is not None:
+        stepper.close()
+    return owner.report() if hasattr(owner, "report") else None
+
+
+__all__ = [
+    "BATTERY_REQUIRES_HUMAN",
+    "Battery",
+    "NetworkCall",
+    "answer",
+    "battery_report",
+    "close",
+    "drive",
+    "pack",
+    "play_steps",
+    "policy_map_steps",
+    "python_network",
+    "rollout_steps",
+    "start",
+    "together",
+    "unpack",
+    "wilson_interval",
+]
