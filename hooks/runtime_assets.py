@@ -7,6 +7,10 @@
    site/assets/saferlhub/; CodeMirror and KaTeX come in as lazily loaded chunks.
 3. Package the `saferlhub` Python package (pyscripts/) as a zip that the Python
    worker unpacks into Pyodide.
+3b. Copy every maze agent under models/ (its model card and the ONNX files the
+   card names) into site/assets/models/<agent>/, with an index of the agents
+   (assets/models/agents.json): an agent is any folder with a model_card.json,
+   so a new one appears on the maze pages without code changes.
 4. On pages that use Python, start the worker from the <head>, before the page's
    CSS and scripts load: docs/js/python-client.js adopts it.
 """
@@ -40,7 +44,20 @@ VENDOR_FILES = {
     "pyodide/pyodide-lock.json": "pyodide/pyodide-lock.json",
     "katex/katex.min.css": "katex/dist/katex.min.css",
     "katex/fonts/": "katex/dist/fonts/",
+    # onnxruntime-web's wasm build only (not the WebGPU default); loaded lazily on the
+    # maze pages by docs/js/onnx.js. The source map is fetched by developer tools only.
+    "onnxruntime-web/ort.wasm.bundle.min.mjs": "onnxruntime-web/dist/ort.wasm.bundle.min.mjs",
+    "onnxruntime-web/ort.wasm.bundle.min.mjs.map": (
+        "onnxruntime-web/dist/ort.wasm.bundle.min.mjs.map"
+    ),
+    "onnxruntime-web/ort-wasm-simd-threaded.wasm": (
+        "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"
+    ),
 }
+
+MODELS = ROOT / "models"
+# The model files a page loads, by their key in the card's "files".
+MODEL_FILES = ("q_network", "q_gradient")
 
 # Files the Python worker fetches while starting; their sizes drive its progress bar.
 PYODIDE_FETCHED = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
@@ -74,6 +91,38 @@ def package_python(package_root: Path) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
     return buffer.getvalue()
+
+
+def copy_models(models: Path, dest: Path) -> dict:
+    """Copy each agent's card and ONNX files; return the index written to dest/agents.json.
+
+    Raises PluginError for a card that is not JSON or names a file that is missing.
+    """
+    agents = []
+    for card_path in sorted(models.glob("*/model_card.json")):
+        folder = card_path.parent
+        try:
+            card = json.loads(card_path.read_text())
+            files = {key: card["files"][key]["path"] for key in MODEL_FILES}
+        except (ValueError, KeyError, TypeError) as error:
+            raise PluginError(f"{card_path}: not a model card ({error!r})") from error
+        missing = [name for name in files.values() if not (folder / name).is_file()]
+        if missing:
+            raise PluginError(f"{folder}: files named by its model card are missing: {missing}")
+        out = dest / folder.name
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(card_path, out / "model_card.json")
+        for name in files.values():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(folder / name, out / name)
+        agents.append(
+            {"agent": folder.name, "name": card.get("name", folder.name), "card": "model_card.json"}
+        )
+    if not agents:
+        raise PluginError(f"no model cards found under {models}")
+    index = {"agents": agents}
+    (dest / "agents.json").write_text(json.dumps(index, indent=1))
+    return index
 
 
 def pyodide_version(node_modules: Path) -> str:
@@ -110,6 +159,7 @@ def on_post_build(config):
     vendor = site / "assets" / "vendor"
     ours = site / "assets" / "saferlhub"
     copy_vendor_files(NODE_MODULES, vendor)
+    copy_models(MODELS, site / "assets" / "models")
 
     archive = package_python(PYSCRIPTS / "saferlhub")
     ours.mkdir(parents=True, exist_ok=True)
@@ -157,6 +207,6 @@ def on_post_page(output: str, page, config) -> str:
 
 def on_serve(server, config, builder):
     # Rebuild when the Python package, the JS sources or these hooks change.
-    for path in (PYSCRIPTS, JS_SOURCES, Path(__file__).parent):
+    for path in (PYSCRIPTS, JS_SOURCES, MODELS, Path(__file__).parent):
         server.watch(str(path))
     return server

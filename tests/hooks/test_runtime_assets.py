@@ -1,6 +1,7 @@
 """hooks/runtime_assets.py: the pinned runtime copied in, the Python package zipped."""
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -54,3 +55,59 @@ def test_the_real_package_zip_contains_the_runtime():
     archive = runtime_assets.package_python(runtime_assets.PYSCRIPTS / "saferlhub")
     names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
     assert "runtime.py" in names and "__init__.py" in names
+
+
+def test_onnxruntime_web_is_its_wasm_build_only():
+    ort = {k: v for k, v in runtime_assets.VENDOR_FILES.items() if "onnxruntime" in k}
+    assert "onnxruntime-web/ort.wasm.bundle.min.mjs" in ort
+    assert "onnxruntime-web/ort-wasm-simd-threaded.wasm" in ort
+    assert not any("webgpu" in k or "jsep" in k or "jspi" in k for k in ort)
+
+
+def write_agent(models, name, files=("q_network.onnx", "q_gradient.onnx")):
+    folder = models / name
+    folder.mkdir(parents=True)
+    card = {
+        "name": f"agent {name}",
+        "files": {
+            "q_network": {"path": "q_network.onnx"},
+            "q_gradient": {"path": "q_gradient.onnx"},
+        },
+    }
+    (folder / "model_card.json").write_text(json.dumps(card))
+    for file in files:
+        (folder / file).write_bytes(b"onnx " + name.encode())
+    (folder / "training_log.jsonl").write_text("{}")  # not shipped
+
+
+def test_every_agent_with_a_card_is_copied_and_indexed(tmp_path):
+    models, dest = tmp_path / "models", tmp_path / "site" / "assets" / "models"
+    for name in ("planted", "natural", "remedy"):
+        write_agent(models, name)
+    (models / "notes").mkdir()  # a folder without a card is not an agent
+    index = runtime_assets.copy_models(models, dest)
+    assert [a["agent"] for a in index["agents"]] == ["natural", "planted", "remedy"]
+    assert json.loads((dest / "agents.json").read_text()) == index
+    assert (dest / "remedy" / "q_network.onnx").read_bytes() == b"onnx remedy"
+    assert sorted(p.name for p in (dest / "remedy").iterdir()) == [
+        "model_card.json",
+        "q_gradient.onnx",
+        "q_network.onnx",
+    ]
+
+
+def test_a_missing_model_file_or_a_broken_card_fails_the_build(tmp_path):
+    write_agent(tmp_path / "a", "planted", files=("q_network.onnx",))
+    with pytest.raises(PluginError, match="q_gradient.onnx"):
+        runtime_assets.copy_models(tmp_path / "a", tmp_path / "out")
+    (tmp_path / "b" / "x").mkdir(parents=True)
+    (tmp_path / "b" / "x" / "model_card.json").write_text("{not json")
+    with pytest.raises(PluginError, match="not a model card"):
+        runtime_assets.copy_models(tmp_path / "b", tmp_path / "out")
+    with pytest.raises(PluginError, match="no model cards"):
+        runtime_assets.copy_models(tmp_path / "empty", tmp_path / "out")
+
+
+def test_the_committed_agents_are_shipped():
+    names = {p.parent.name for p in runtime_assets.MODELS.glob("*/model_card.json")}
+    assert {"natural", "planted"} <= names
