@@ -1,0 +1,81 @@
+"""The Play page's editor: what it allows, what it refuses and why."""
+
+import pytest
+
+from saferlhub.maze import editor
+from saferlhub.maze.generators import FAILURE_MAZES, failure_maze
+from saferlhub.maze.grid import parse_maze, render_maze
+from saferlhub.maze.structure import single_block_protrusions
+
+BAD2 = render_maze(failure_maze("bad2")).split("\n")
+
+
+def test_fresh_mazes_and_the_failure_mazes_come_with_their_facts():
+    for name in FAILURE_MAZES:
+        result = editor.fresh(name)
+        maze = failure_maze(name)
+        assert result["maze"] == render_maze(maze).split("\n")
+        assert result["protrusions"] == [list(p) for p in single_block_protrusions(maze)]
+    bad2 = editor.fresh("bad2")
+    assert bad2["optimal_return"] == 6.25 and bad2["human_reachable"]  # research notes, sec. 1
+    assert not editor.fresh("bad0")["human_reachable"]
+    assert editor.fresh("training", 5) == editor.fresh("training", 5)
+    jag = editor.fresh("protrusion", 5)
+    assert jag["protrusions"] and jag["human_reachable"] and jag["is_tree"]
+    assert not editor.fresh("training", 5)["protrusions"]
+    with pytest.raises(ValueError, match="unknown maze kind"):
+        editor.fresh("bad9")
+
+
+def test_clicking_cycles_wall_empty_crop_human():
+    # (2, 2) is open in bad2 and opening or closing it never cuts the finish off.
+    states = []
+    maze = BAD2
+    for _ in range(4):
+        result = editor.edit(maze, 2, 2)
+        assert result["ok"] and result["message"] is None
+        maze = result["maze"]
+        states.append(maze[2][2])
+    assert states == ["C", "H", "#", "."]
+
+
+def test_a_click_skips_a_wall_that_would_cut_the_finish_off_and_says_why():
+    # (6, 4) is the only way to the finish's column in bad2: a wall there cuts it off.
+    maze = editor.edit(BAD2, 6, 4, "H")["maze"]
+    result = editor.edit(maze, 6, 4)
+    assert result["ok"] and result["maze"][6][4] == "."
+    assert (
+        result["message"] == "Skipped a wall: a wall there would cut the finish off from the start."
+    )
+
+
+def test_the_editor_refuses_what_the_rules_forbid():
+    start = "the start (top left) is fixed: the agent always starts there"
+    assert editor.edit(BAD2, 0, 0) == {"ok": False, "error": f"Cannot change (0, 0): {start}."}
+    assert "the finish is fixed" in editor.edit(BAD2, 6, 6, "C")["error"]
+    assert "cut the finish off" in editor.edit(BAD2, 6, 4, "#")["error"]
+    walled = editor.edit(BAD2, 0, 0 + 1, ".")  # bad2's (0, 1) is a wall; open it first
+    assert walled["ok"]
+    assert (
+        "wall the start in"
+        in editor.edit(editor.edit(walled["maze"], 1, 0, "#")["maze"], 0, 1, "#")["error"]
+    )
+    assert "not 'F'" in editor.edit(BAD2, 2, 2, "F")["error"]
+    assert "outside" in editor.edit(BAD2, 7, 0, "#")["error"]
+
+
+def test_pasted_text_gets_the_parsers_message():
+    assert editor.load("\n".join(BAD2))["ok"]
+    bad = editor.load(["......", *BAD2[1:]])
+    assert bad == {"ok": False, "error": "row 0 has 6 cells, expected 7: '......'"}
+    assert "unknown symbol 'x'" in editor.load(["x" + BAD2[0][1:], *BAD2[1:]])["error"]
+    with pytest.raises(ValueError):
+        parse_maze("#" * 7)
+
+
+def test_facts_beside_the_maze():
+    facts = editor.load(BAD2)
+    assert facts["optimal_route"]
+    assert facts["humans"] == 1 and facts["crops"] == 1
+    bad0 = editor.load(render_maze(failure_maze("bad0")))
+    assert bad0["unreachable_items"] == [[6, 0]]  # the human behind the finish
