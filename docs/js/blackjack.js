@@ -5,23 +5,27 @@
 // The page marks its root with data-python="blackjack-trainer"; state for tests and
 // styles: root.dataset.state = loading | ready | running | done | stopped | invalid | error.
 
-import uPlot from "uplot";
 import { PythonStopped } from "./python-client.js";
+import { lineChart } from "./chart.js";
 import { count, el, fmt } from "./dom.js";
+import { heatmap, scaleLegend } from "./heatmap.js";
 
 const PAGE = "saferlhub.blackjack.page";
 // Shown above the fold; the rest go into "More settings".
 const MAIN_SETTINGS = ["episodes", "method", "alpha", "epsilon_start", "epsilon_min", "seed"];
 const DEALER_LABELS = ["A", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
-const PLAYER_SUMS = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+// Grid rows run from the lowest reachable player sum up to 21 (page.py's HARD_SUMS:
+// 4-21, USABLE_SUMS: 12-21), so a grid's row count gives its sums.
+const sumsOf = (grid) => Array.from(grid, (_, i) => 22 - grid.length + i);
+// Series colours: CSS custom properties of docs/css/saferlhub.css (light and dark).
 const COLORS = {
-  reward: "#00897b",
-  game: "#5e35b1",
-  win: "#2e7d32",
-  draw: "#f9a825",
-  loss: "#c62828",
-  value: "#00897b",
-  optimal: "#ff6d00",
+  reward: "--saferlhub-chart-1",
+  game: "--saferlhub-chart-2",
+  win: "--saferlhub-chart-win",
+  draw: "--saferlhub-chart-draw",
+  loss: "--saferlhub-chart-loss",
+  value: "--saferlhub-chart-1",
+  optimal: "--saferlhub-chart-optimal",
 };
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
@@ -34,7 +38,9 @@ function controlFor(spec, onEdit) {
   let input;
   if (spec.choices) {
     input = el("select", { id, name: spec.name });
-    for (const choice of spec.choices) input.append(el("option", { value: choice, text: choice.replaceAll("_", " ") }));
+    spec.choices.forEach((choice, i) =>
+      input.append(el("option", { value: choice, text: spec.choice_labels?.[i] ?? choice.replaceAll("_", " ") })),
+    );
   } else if (spec.type === "bool") {
     input = el("input", { id, name: spec.name, type: "checkbox" });
   } else {
@@ -49,13 +55,13 @@ function controlFor(spec, onEdit) {
     });
   }
   input.addEventListener("input", onEdit);
-  const range = spec.min !== null ? ` (${count(spec.min)} to ${count(spec.max)})` : "";
+  const range = spec.range ? ` (${spec.range})` : spec.min !== null ? ` (${count(spec.min)} to ${count(spec.max)})` : "";
   const message = el("span", { class: "bj-field__error", id: `${id}-error`, role: "alert" });
   input.setAttribute("aria-describedby", `${id}-help ${id}-error`);
   const field = el(
     "div",
     { class: "bj-field", "data-setting": spec.name },
-    el("label", { for: id, text: pretty(spec.name) }),
+    el("label", { for: id, text: spec.label ?? pretty(spec.name) }),
     input,
     el("small", { id: `${id}-help`, text: spec.description + range }),
     message,
@@ -75,59 +81,38 @@ function readValue(control) {
   return input.value.trim() === "" ? null : Number(input.value);
 }
 
-// ---- charts -----------------------------------------------------------------
+// ---- charts (docs/js/chart.js draws them) -----------------------------------------
 
 // Both runs on one x axis (hands played): the union of their checkpoints, with gaps.
-function aligned(runs, keys) {
-  const xs = [...new Set(runs.flatMap((run) => run.curve.map((e) => e.episodes_done)))].sort((a, b) => a - b);
-  const data = [xs];
+// The axis spans the current run's planned length; a longer previous run is shown
+// over those first hands only, so a short run never shrinks to a sliver of the width.
+function aligned(runs, keys, xMax) {
+  const within = (run) => run.curve.filter((e) => e.episodes_done <= xMax);
+  const xs = [...new Set(runs.flatMap((run) => within(run).map((e) => e.episodes_done)))].sort((a, b) => a - b);
+  const columns = [];
   for (const run of runs) {
-    const at = new Map(run.curve.map((e) => [e.episodes_done, e]));
-    for (const key of keys) data.push(xs.map((x) => (at.has(x) ? at.get(x)[key] : null)));
+    const at = new Map(within(run).map((e) => [e.episodes_done, e]));
+    for (const key of keys) columns.push(xs.map((x) => (at.has(x) ? at.get(x)[key] : null)));
   }
-  return data;
+  return [xs, columns];
 }
 
-function makeChart(box, title, series, height = 220) {
-  const axis = { stroke: "#888", grid: { stroke: "rgba(128,128,128,0.18)" }, ticks: { stroke: "rgba(128,128,128,0.3)" } };
-  const opts = {
-    title,
-    width: Math.max(280, box.clientWidth || 600),
-    height,
-    scales: { x: { time: false } },
-    axes: [{ ...axis, label: "hands played" }, { ...axis, size: 60 }],
-    legend: { live: false },
-    series: [{ label: "hands" }, ...series],
-  };
-  const chart = new uPlot(opts, [[], ...series.map(() => [])], box);
-  new ResizeObserver(() => chart.setSize({ width: Math.max(280, box.clientWidth), height })).observe(box);
-  return chart;
-}
-
-function line(label, color, { previous = false, dash, width = 2 } = {}) {
-  return {
-    label: previous ? `${label} (previous run)` : label,
-    stroke: previous ? `${color}66` : color,
-    width: previous ? 1.5 : width,
-    dash: previous ? [4, 4] : dash,
-    spanGaps: true,
-    points: { show: false },
-  };
-}
+const HANDS = "hands played";
 
 // ---- policy heatmaps ----------------------------------------------------------
 
 function policyTable(caption, grid, optimal, markDiffs) {
+  const sums = sumsOf(grid);
   const head = el("tr", {}, el("th", { scope: "col", text: "sum" }));
   for (const label of DEALER_LABELS) head.append(el("th", { scope: "col", text: label }));
   const body = el("tbody");
   // Highest sum on top, as in Sutton and Barto's figure 5.2.
-  for (let row = PLAYER_SUMS.length - 1; row >= 0; row--) {
-    const tr = el("tr", {}, el("th", { scope: "row", text: String(PLAYER_SUMS[row]) }));
+  for (let row = sums.length - 1; row >= 0; row--) {
+    const tr = el("tr", {}, el("th", { scope: "row", text: String(sums[row]) }));
     for (let col = 0; col < DEALER_LABELS.length; col++) {
       const hit = grid[row][col] === 1;
       const differs = markDiffs && optimal && grid[row][col] !== optimal[row][col];
-      const what = `${hit ? "hit" : "stick"} on ${PLAYER_SUMS[row]} against ${DEALER_LABELS[col]}`;
+      const what = `${hit ? "hit" : "stick"} on ${sums[row]} against ${DEALER_LABELS[col]}`;
       tr.append(
         el("td", {
           class: `${hit ? "bj-hit" : "bj-stick"}${differs ? " bj-diff" : ""}`,
@@ -156,78 +141,67 @@ function differences(policy, optimal) {
 }
 
 
-// ---- value heatmaps (Q-values computed in Python; here only colours) ---------------
-
-// Colour stops for a value in [-1, 1] (clamped): a perceptually ordered scale (viridis)
-// for V(s), and a colour-blind-safe diverging one (purple = stick, orange = hit) for
-// the advantage of hitting.
-const SCALES = {
-  value: ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
-  advantage: ["#542788", "#998ec3", "#f7f7f7", "#f1a340", "#b35806"],
-};
-
-function hexRgb(hex) {
-  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-}
-
-function colourAt(scale, x) {
-  const stops = SCALES[scale];
-  const t = (Math.max(-1, Math.min(1, x)) + 1) / 2 * (stops.length - 1);
-  const i = Math.min(stops.length - 2, Math.floor(t));
-  const a = hexRgb(stops[i]);
-  const b = hexRgb(stops[i + 1]);
-  const rgb = a.map((v, k) => Math.round(v + (b[k] - v) * (t - i)));
-  // Dark text on light cells, light text on dark ones (relative luminance).
-  const lum = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
-  return { background: `rgb(${rgb.join(",")})`, color: lum > 0.5 ? "#111" : "#fff" };
-}
+// ---- value heatmaps (Q-values computed in Python; docs/js/heatmap.js colours them) ----
 
 function valueTable(caption, kind, values, key) {
   const grid = values[kind][key];
-  const head = el("tr", {}, el("th", { scope: "col", text: "sum" }));
-  for (const label of DEALER_LABELS) head.append(el("th", { scope: "col", text: label }));
-  const body = el("tbody");
-  for (let row = PLAYER_SUMS.length - 1; row >= 0; row--) {
-    const tr = el("tr", {}, el("th", { scope: "row", text: String(PLAYER_SUMS[row]) }));
-    for (let col = 0; col < DEALER_LABELS.length; col++) {
-      const x = grid[row][col];
-      const stick = values.stick[key][row][col];
-      const hit = values.hit[key][row][col];
-      const visits = values.visits ? values.visits[key][row][col] : null;
+  const sums = sumsOf(grid);
+  const order = sums.map((_, i) => sums.length - 1 - i); // highest sum on top
+  const at = (table, r, c) => table[key][order[r]][c];
+  const visitsAt = (r, c) => (values.visits ? at(values.visits, r, c) : null);
+  return heatmap({
+    caption,
+    kind,
+    tableClass: "bj-values",
+    scale: kind,
+    rowHeader: "sum",
+    colHeader: "dealer's card",
+    rows: order.map((i) => String(sums[i])),
+    cols: DEALER_LABELS,
+    values: order.map((i) => grid[i]),
+    muted: (r, c) => visitsAt(r, c) === 0,
+    describe: (r, c) => {
+      const x = at(values[kind], r, c);
       const shown = kind === "value" ? `V = ${fmt(x, 3)}` : `Q(hit) − Q(stick) = ${fmt(x, 3)}`;
-      const title =
-        `${PLAYER_SUMS[row]} against ${DEALER_LABELS[col]}: ${shown}; Q(stick) = ${fmt(stick, 3)}, Q(hit) = ${fmt(hit, 3)}` +
-        (visits === null ? "" : visits === 0 ? "; never visited (still the initial value)" : `; ${count(visits)} updates`);
-      const { background, color } = colourAt(kind, x);
-      const td = el("td", { title, "aria-label": title, "data-value": String(x), text: fmt(x, 2).replace(/^(−?)0\./, "$1.") });
-      td.style.background = background;
-      td.style.color = color;
-      if (visits === 0) td.classList.add("bj-unvisited");
-      tr.append(td);
-    }
-    body.append(tr);
-  }
-  return el(
-    "table",
-    { class: "bj-values", "data-kind": kind },
-    el("caption", { text: caption }),
-    el("thead", {}, el("tr", {}, el("th", { colspan: 11, class: "bj-policy__dealer", text: "dealer's card" })), head),
-    body,
-  );
-}
-
-function colourLegend(kind, low, high) {
-  const stops = SCALES[kind].join(", ");
-  return el(
-    "div",
-    { class: "bj-scale", "data-kind": kind },
-    el("span", { class: "bj-scale__end", text: low }),
-    el("span", { class: "bj-scale__bar", style: `background: linear-gradient(to right, ${stops})`, role: "img", "aria-label": `colour scale from ${low} to ${high}` }),
-    el("span", { class: "bj-scale__end", text: high }),
-  );
+      const visits = visitsAt(r, c);
+      return (
+        `${sums[order[r]]} against ${DEALER_LABELS[c]}: ${shown}; Q(stick) = ${fmt(at(values.stick, r, c), 3)}, Q(hit) = ${fmt(at(values.hit, r, c), 3)}` +
+        (visits === null ? "" : visits === 0 ? "; never visited (still the initial value)" : `; ${count(visits)} updates`)
+      );
+    },
+  });
 }
 
 const CARD = (c) => (c === 1 ? "A" : String(c));
+
+// ---- remembering the reader's settings and last run --------------------------------
+
+const SETTINGS_KEY = "saferlhub:blackjack-trainer:settings";
+const RUN_KEY = "saferlhub:blackjack-trainer:run";
+// A quick-look run is about 60 kB of JSON; keep runs well inside the 5 MB quota.
+const MAX_KEPT_RUN_CHARS = 1_000_000;
+
+function recall(storage, key) {
+  try {
+    return JSON.parse(storage.getItem(key));
+  } catch {
+    return null;
+  }
+}
+function store(storage, key, value) {
+  try {
+    storage.setItem(key, JSON.stringify(value));
+  } catch {
+    // Storage full or disabled: the page works, it just will not remember.
+  }
+}
+function forget(storage, key) {
+  try {
+    storage.removeItem(key);
+  } catch {
+    // as above
+  }
+}
 
 // ---- the component ------------------------------------------------------------
 
@@ -261,13 +235,18 @@ export async function mountBlackjackTrainer(root, python) {
     for (const [key, value] of Object.entries(setup.presets[name])) setValue(controls.get(key), value);
     clearErrors();
   };
-  presetSelect.addEventListener("change", () => presetSelect.value && applyPreset(presetSelect.value));
+  presetSelect.addEventListener("change", () => {
+    if (!presetSelect.value) return;
+    applyPreset(presetSelect.value);
+    if (!current.curve.length) redraw(); // the empty charts' x axis follows the hands to play
+  });
 
   const main = el("div", { class: "bj-fields" });
   const more = el("div", { class: "bj-fields" });
   for (const [name, control] of controls) (MAIN_SETTINGS.includes(name) ? main : more).append(control.field);
   const details = el("details", { class: "bj-more" }, el("summary", { text: "More settings: schedules, rewards, rules, checkpoints" }), more);
 
+  const resetButton = el("button", { type: "button", class: "md-button bj-reset", text: "Reset to defaults" });
   const trainButton = el("button", { type: "button", class: "md-button md-button--primary bj-train", text: "▶ Train" });
   const stopButton = el("button", { type: "button", class: "md-button bj-stop", text: "■ Stop", disabled: true });
   const bar = el("progress", { class: "bj-progress", max: 1, value: 0, "aria-label": "training progress" });
@@ -283,7 +262,12 @@ export async function mountBlackjackTrainer(root, python) {
     el(
       "form",
       { class: "bj-controls", novalidate: true },
-      el("div", { class: "bj-field bj-field--preset" }, el("label", { for: "bj-preset", text: "Preset" }), presetSelect, el("small", { text: "A starting point; any change makes it your own." })),
+      el(
+        "div",
+        { class: "bj-presetrow" },
+        el("div", { class: "bj-field bj-field--preset" }, el("label", { for: "bj-preset", text: "Preset" }), presetSelect, el("small", { text: "A starting point; any change makes it your own. Your settings are kept in this browser." })),
+        resetButton,
+      ),
       main,
       details,
     ),
@@ -298,39 +282,93 @@ export async function mountBlackjackTrainer(root, python) {
   presetSelect.value = "default";
   applyPreset("default");
 
+  // The reader's settings survive a reload (localStorage); the last finished run
+  // survives a reload or a trip to another page and back in this tab (sessionStorage).
+  const saveSettings = () =>
+    store(localStorage, SETTINGS_KEY, {
+      preset: presetSelect.value,
+      values: Object.fromEntries([...controls].map(([name, control]) => [name, readValue(control)])),
+    });
+  const saved = recall(localStorage, SETTINGS_KEY);
+  if (saved?.values) {
+    for (const [name, value] of Object.entries(saved.values)) if (controls.has(name) && value !== null) setValue(controls.get(name), value);
+    presetSelect.value = saved.preset in setup.presets ? saved.preset : "";
+  }
+  root.addEventListener("input", saveSettings);
+  root.addEventListener("change", saveSettings);
+  resetButton.addEventListener("click", () => {
+    presetSelect.value = "default";
+    applyPreset("default");
+    forget(localStorage, SETTINGS_KEY);
+    if (!current.curve.length) redraw();
+    status.textContent = "Settings reset to the default preset.";
+  });
+
   // Charts: the current run, and the previous one dimmed for comparison.
-  const chartBoxes = [0, 1, 2].map((i) => el("div", { class: "bj-chart", "data-chart": ["reward", "outcomes", "value"][i], "data-points": "0" }));
+  const chartBoxes = ["reward", "outcomes", "value"].map((name) => el("div", { class: "bj-chart", "data-chart": name, "data-points": "0" }));
   charts.append(...chartBoxes);
-  const rewardChart = makeChart(chartBoxes[0], "Mean reward per hand, over each checkpoint's hands", [
-    line("reward trained on", COLORS.reward),
-    line("game payoff", COLORS.game, { dash: [8, 3] }),
-    line("game payoff", COLORS.game, { previous: true }),
-  ]);
-  const outcomeChart = makeChart(chartBoxes[1], "Win, draw and loss rates, over each checkpoint's hands", [
-    line("win", COLORS.win),
-    line("draw", COLORS.draw),
-    line("loss (busts included)", COLORS.loss),
-    line("win", COLORS.win, { previous: true }),
-    line("loss", COLORS.loss, { previous: true }),
-  ]);
-  const valueChart = makeChart(chartBoxes[2], "Exact value of the greedy policy (expected payoff per hand)", [
-    line("greedy policy", COLORS.value),
-    line("optimal policy", COLORS.optimal, { dash: [6, 4], width: 1.5 }),
-    line("greedy policy", COLORS.value, { previous: true }),
-  ]);
+  const previousLine = (label, color) => ({ label: `${label} (previous run)`, color, previous: true });
+  const rewardChart = lineChart(chartBoxes[0], {
+    title: "Mean reward per hand, over each checkpoint's hands",
+    xLabel: HANDS,
+    yLabel: "mean reward per hand",
+    yRange: [-1, 0.5],
+    series: [
+      { label: "reward trained on", color: COLORS.reward },
+      { label: "game payoff", color: COLORS.game, dash: [8, 3] },
+      previousLine("game payoff", COLORS.game),
+    ],
+  });
+  const outcomeChart = lineChart(chartBoxes[1], {
+    title: "Win, draw and loss rates, over each checkpoint's hands",
+    xLabel: HANDS,
+    yLabel: "share of hands",
+    yRange: [0, 1],
+    yFixed: true,
+    series: [
+      { label: "win", color: COLORS.win },
+      { label: "draw", color: COLORS.draw },
+      { label: "loss (busts included)", color: COLORS.loss },
+      previousLine("win", COLORS.win),
+      previousLine("loss", COLORS.loss),
+    ],
+  });
+  const valueChart = lineChart(chartBoxes[2], {
+    title: "Exact value of the greedy policy (expected payoff per hand)",
+    xLabel: HANDS,
+    yLabel: "expected payoff per hand",
+    yRange: [-0.4, 0],
+    series: [
+      { label: "greedy policy", color: COLORS.value },
+      { label: "optimal policy", color: COLORS.optimal, dash: [6, 4], width: 1.5 },
+      previousLine("greedy policy", COLORS.value),
+    ],
+  });
 
   let current = { curve: [] };
   let previous = { curve: [] };
+  // The x axis spans the current run's planned hands (before any run: the setting's).
+  const plannedHands = () => current.curve[0]?.episodes ?? (Number(controls.get("episodes").input.value) || 1);
   const redraw = () => {
     const runs = [current, previous];
-    const reward = aligned(runs, ["mean_reward", "mean_true_reward"]);
-    rewardChart.setData([reward[0], reward[1], reward[2], reward[4]]);
-    const outcomes = aligned(runs, ["win_rate", "draw_rate", "loss_rate"]);
-    outcomeChart.setData([outcomes[0], outcomes[1], outcomes[2], outcomes[3], outcomes[4], outcomes[6]]);
-    const values = aligned(runs, ["greedy_value", "optimal_value"]);
-    valueChart.setData([values[0], values[1], values[2], values[3]]);
+    const xMax = plannedHands();
+    const prevHands = previous.curve.at(-1)?.episodes_done ?? 0;
+    const note = !previous.curve.length
+      ? ""
+      : prevHands > xMax
+        ? `Dashed faded lines: the previous run, over the same first ${count(xMax)} hands (it played ${count(prevHands)}).`
+        : `Dashed faded lines: the previous run (${count(prevHands)} hands).`;
+    const [rx, reward] = aligned(runs, ["mean_reward", "mean_true_reward"], xMax);
+    rewardChart.setData(rx, [reward[0], reward[1], reward[3]], { xMax, note });
+    const [ox, outcomes] = aligned(runs, ["win_rate", "draw_rate", "loss_rate"], xMax);
+    outcomeChart.setData(ox, [outcomes[0], outcomes[1], outcomes[2], outcomes[3], outcomes[5]], { xMax, note });
+    const [vx, values] = aligned(runs, ["greedy_value", "optimal_value"], xMax);
+    valueChart.setData(vx, [values[0], values[1], values[2]], { xMax, note });
     for (const box of chartBoxes) box.dataset.points = String(current.curve.length);
   };
+  // Before the first run the empty charts already show their axes, over the hands to play.
+  controls.get("episodes").input.addEventListener("input", () => current.curve.length || redraw());
+  redraw();
 
   const showHeadline = (event, kind) => {
     const where =
@@ -361,14 +399,16 @@ export async function mountBlackjackTrainer(root, python) {
 
   const showPolicies = (event) => {
     const diffs = differences(event.policy, event.optimal_policy);
+    const decisions = ["hard", "usable"].reduce((n, key) => n + event.policy[key].length * DEALER_LABELS.length, 0);
     policies.hidden = false;
     policies.replaceChildren(
+      el("h3", { text: "Its policy, beside the optimal one" }),
       el("p", {
         class: "bj-policies__summary",
         text:
           diffs === 0
-            ? "Your agent's policy matches the optimal policy in all 200 decisions shown."
-            : `Your agent's policy differs from the optimal one in ${diffs} of the 200 decisions shown (outlined).`,
+            ? `Your agent's policy matches the optimal policy in all ${decisions} decisions (every reachable state).`
+            : `Your agent's policy differs from the optimal one in ${diffs} of ${decisions} decisions (every reachable state; differences outlined).`,
       }),
       ...[
         ["hard", "No usable ace"],
@@ -398,27 +438,27 @@ export async function mountBlackjackTrainer(root, python) {
         ["usable", "Usable ace"],
       ].map(([key, title]) => valueTable(title, kind, values, key));
     valueMaps.replaceChildren(
-      el("h4", { text: "What your agent expects: its Q-values" }),
+      el("h3", { text: "What your agent expects: its Q-values" }),
       el("p", {
         class: "bj-valuemaps__note",
         text:
           "The agent's own estimates at the end of training, in the units of the reward it was trained on " +
-          "(the real payoffs unless you chose a proxy). Hover or focus a cell for Q(stick), Q(hit) and how often the state was updated; " +
-          "faded cells were never visited and still hold the initial value.",
+          "(the real payoffs unless you chose a proxy). Tap, hover or focus a cell (then the arrow keys move) for Q(stick), Q(hit) " +
+          "and how often the state was updated; uncoloured cells with a dashed outline were never visited and still hold the initial value.",
       }),
       el(
         "div",
         { class: "bj-valuemaps__block", "data-kind": "value" },
-        el("h5", { text: "State value V(s) = max over actions of Q(s, a): the payoff it expects from here" }),
+        el("h4", { text: "State value V(s) = max over actions of Q(s, a): the payoff it expects from here" }),
         el("div", { class: "bj-valuemaps__pair" }, ...pair("value")),
-        colourLegend("value", "−1 (sure loss)", "+1 (sure win)"),
+        scaleLegend("value", "−1 (sure loss)", "+1 (sure win)"),
       ),
       el(
         "div",
         { class: "bj-valuemaps__block", "data-kind": "advantage" },
-        el("h5", { text: "Advantage of hitting, Q(hit) − Q(stick): orange = hit, purple = stick" }),
+        el("h4", { text: "Advantage of hitting, Q(hit) − Q(stick): orange = hit, purple = stick" }),
         el("div", { class: "bj-valuemaps__pair" }, ...pair("advantage")),
-        colourLegend("advantage", "≤ −1 (stick is better)", "≥ +1 (hit is better)"),
+        scaleLegend("advantage", "≤ −1 (stick is better)", "≥ +1 (hit is better)"),
       ),
     );
   };
@@ -431,7 +471,7 @@ export async function mountBlackjackTrainer(root, python) {
   const steps = el("ol", { class: "bj-replay__steps", "aria-live": "polite" });
   const outcome = el("p", { class: "bj-replay__outcome", "aria-live": "polite", hidden: true });
   replay.append(
-    el("h4", { text: "Replay a hand" }),
+    el("h3", { text: "Replay a hand" }),
     el("p", { class: "bj-replay__note", text: "Your trained agent plays one hand greedily (no exploration): at each decision it compares Q(stick) and Q(hit) and takes the higher (ties: stick). The reward is the game's real payoff." }),
     el("div", { class: "bj-actions" }, dealButton, nextButton),
     table,
@@ -539,9 +579,15 @@ export async function mountBlackjackTrainer(root, python) {
   const setRunning = (busy) => {
     running = busy;
     dealButton.disabled = busy;
-    trainButton.disabled = busy;
+    // Train is marked, not made, disabled while it runs: a disabled button drops the
+    // keyboard focus to the page's body; this way focus stays where the reader was.
+    if (busy) trainButton.setAttribute("aria-disabled", "true");
+    else trainButton.removeAttribute("aria-disabled");
+    const stopHadFocus = document.activeElement === stopButton;
     stopButton.disabled = !busy;
+    if (stopHadFocus && !busy) trainButton.focus();
     presetSelect.disabled = busy;
+    resetButton.disabled = busy;
     for (const control of controls.values()) control.input.disabled = busy;
   };
 
@@ -560,7 +606,7 @@ export async function mountBlackjackTrainer(root, python) {
   const refuse = (result) => {
     root.dataset.state = "invalid";
     status.dataset.kind = "error";
-    status.textContent = `Not trained: ${result.error}.`;
+    status.textContent = `Not trained: ${result.error.replace(/\.?$/, ".")}`;
     const control = controls.get(result.setting);
     if (control) {
       control.message.textContent = result.error;
@@ -572,10 +618,13 @@ export async function mountBlackjackTrainer(root, python) {
 
   let stopped = false;
   trainButton.addEventListener("click", async () => {
+    if (running) return;
     clearErrors();
     const settings = Object.fromEntries([...controls].map(([name, control]) => [name, readValue(control)]));
+    const before = { current, previous };
     if (current.curve.length) previous = current;
     current = { curve: [] };
+    forgetRun();
     stopped = false;
     let last = null;
     forgetAgent(); // the maps and replays belong to the agent being replaced
@@ -598,8 +647,9 @@ export async function mountBlackjackTrainer(root, python) {
         },
       });
       if (!result.ok) {
-        current = previous; // nothing was trained: keep showing the previous run as it was
+        ({ current, previous } = before); // nothing was trained: keep showing the runs as they were
         redraw();
+        setRunning(false); // a disabled field cannot take the focus
         refuse(result);
         return;
       }
@@ -611,6 +661,7 @@ export async function mountBlackjackTrainer(root, python) {
       keepAgent(result);
       root.dataset.state = "done";
       status.textContent = `Done: ${count(final.episodes_done)} hands.`;
+      keepRun(result);
     } catch (error) {
       if (error instanceof PythonStopped || stopped) {
         root.dataset.state = "stopped";
@@ -635,5 +686,31 @@ export async function mountBlackjackTrainer(root, python) {
     python.stop();
   });
 
+  // The last finished run, kept for this tab; too big a run keeps only a note.
+  function keepRun(result) {
+    const json = JSON.stringify(result);
+    if (json.length <= MAX_KEPT_RUN_CHARS) store(sessionStorage, RUN_KEY, { result });
+    else store(sessionStorage, RUN_KEY, { hands: result.curve.at(-1)?.episodes_done ?? 0 });
+  }
+  function forgetRun() {
+    forget(sessionStorage, RUN_KEY);
+  }
+  const kept = recall(sessionStorage, RUN_KEY);
+  if (kept?.result?.ok) {
+    const result = kept.result;
+    current = { curve: result.curve };
+    redraw();
+    const final = { ...result.curve.at(-1), ...result };
+    showHeadline(final, "done");
+    showPolicies(final);
+    keepAgent(result);
+    root.dataset.state = "done";
+    root.dataset.restored = "true";
+    status.textContent = `Your last finished run (${count(final.episodes_done)} hands) is shown again; press Train for a new one.`;
+    return;
+  }
+  if (kept?.hands) {
+    status.textContent = `Your last run (${count(kept.hands)} hands) finished but was too big to keep; press Train to run it again.`;
+  }
   root.dataset.state = "ready";
 }

@@ -81,11 +81,22 @@ def test_new_hand_play_and_keyboard(loop, page):
     check_worked_example(loop)
 
 
-def test_epsilon_zero_run_has_a_larger_gap(loop, page):
+def test_exploration_contrast_over_seeds(loop, page):
+    """The lesson the page draws: a pessimistic greedy agent never learns to hit; an
+    optimistic start makes even a greedy agent try both actions."""
     contrast = page.locator('[data-python="rl-exploration"]')
     contrast.locator(".rl-contrast-run").click()
-    expect(contrast).to_have_attribute("data-state", "done", timeout=120_000)
-    explore = number(contrast.locator('tr[data-run="explore"] .rl-c-gap').inner_text())
-    greedy = number(contrast.locator('tr[data-run="greedy"] .rl-c-gap').inner_text())
-    assert greedy > explore > 0
-    expect(contrast.locator(".rl-contrast-summary")).to_contain_text("times larger")
+    expect(contrast).to_have_attribute("data-state", "done", timeout=240_000)
+    rows = contrast.locator("tbody tr")
+    expect(rows).to_have_count(5)
+
+    def cell(run, column):
+        return float(
+            contrast.locator(f'tr[data-run="{run}"] .rl-c-{column}').get_attribute("data-value")
+        )
+
+    assert cell("greedy_pessimistic", "gap") > 5 * cell("explore", "gap") > 0
+    assert cell("greedy_pessimistic", "untried") > 140
+    assert cell("greedy_optimistic", "untried") < cell("greedy_zero", "untried")
+    expect(contrast.locator(".rl-contrast-summary")).to_contain_text("never tries hitting")
+    expect(contrast.locator("caption")).to_contain_text("seeds 0, 1, 2, 3, 4")

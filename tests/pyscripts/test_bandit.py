@@ -28,3 +28,18 @@ def test_greedy_arm_breaks_ties_at_random():
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         run_testbed(**kwargs)
+
+
+def test_what_the_playground_says_its_bandit_cell_shows():
+    """docs/playground.md describes the output of its cell (steps=1000, runs=200, seed=1)."""
+    best = {
+        eps: run_testbed(epsilon=eps, steps=1000, runs=200, seed=1)["optimal_action"]
+        for eps in (0.0, 0.01, 0.1)
+    }
+    # epsilon 0: "barely more often at step 1,000 than at step 100"
+    assert abs(best[0.0][-1] - best[0.0][99]) < 0.05
+    # epsilon 0.1 finds the best arm early; 0.01 is still well behind it at 1,000 ...
+    assert best[0.1][99] > best[0.01][99] + 0.1
+    assert best[0.1][-1] > best[0.01][-1] + 0.1
+    # ... but keeps improving.
+    assert best[0.01][-1] > best[0.01][99] + 0.1

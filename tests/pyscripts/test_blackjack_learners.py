@@ -10,6 +10,7 @@ from saferlhub.blackjack.learners import (
     REWARD_PRESETS,
     UPDATE_RULES,
     TrainingSettings,
+    UpdateRuleError,
     greedy_policy,
     make_settings,
     monte_carlo_update,
@@ -149,28 +150,76 @@ def test_presets_are_valid():
 
 
 @pytest.mark.parametrize(
-    "changes, message",
+    "changes, setting, message",
     [
-        ({"episodes": 0}, r"episodes must be in \[1, 10000000\], got 0"),
-        ({"alpha": 1.5}, r"alpha must be in \[1e-06, 1\]"),
-        ({"gamma": -0.1}, "gamma must be in"),
-        ({"epsilon_start": 0.05}, "epsilon_min must be at most epsilon_start"),
-        ({"epsilon_schedule": "exponential", "epsilon_min": 0.0}, "epsilon_min must be above 0"),
-        ({"method": "dqn"}, "method must be one of q_learning, sarsa, monte_carlo"),
-        ({"natural": "yes"}, "natural must be true or false"),
-        ({"episodes": 2.5}, "episodes must be a whole number"),
-        ({"seed": True}, "seed must be a whole number"),
-        ({"seed": -1}, r"seed must be in \[0, 4294967295\]"),
-        ({"alpha": "0.1"}, "alpha must be a number"),
-        ({"alpha": float("nan")}, "alpha must be in"),
-        ({"alpha_schedule": "linear", "alpha_min": 0.5}, "alpha_min must be at most alpha"),
-        ({"reward_win": 11}, "reward_win must be in"),
-        ({"lr": 0.1}, "unknown setting 'lr'"),
+        (
+            {"episodes": 0},
+            "episodes",
+            "Hands to play must be from 1 to 10,000,000; 0 is out of range.",
+        ),
+        (
+            {"alpha": 1.5},
+            "alpha",
+            "Learning rate α must be above 0 and at most 1; 1.5 is out of range.",
+        ),
+        ({"alpha": 0}, "alpha", "Learning rate α must be above 0 and at most 1; 0 is out"),
+        ({"gamma": -0.1}, "gamma", "Discount γ must be from 0 to 1; -0.1 is out of range."),
+        (
+            {"epsilon_start": 0.05},
+            "epsilon_min",
+            r"Exploration at the end \(0.1\) cannot be above exploration at the start \(0.05\)",
+        ),
+        (
+            {"epsilon_schedule": "exponential", "epsilon_min": 0.0},
+            "epsilon_min",
+            "Exploration at the end must be above 0 for an exponential schedule",
+        ),
+        (
+            {"method": "dqn"},
+            "method",
+            "Learning method must be one of q_learning, sarsa, monte_carlo; 'dqn' is not.",
+        ),
+        ({"natural": "yes"}, "natural", "Natural pays extra must be on or off"),
+        ({"episodes": 2.5}, "episodes", "Hands to play must be a whole number; 2.5 is not."),
+        ({"seed": True}, "seed", "Random seed must be a number from 0 to 4,294,967,295."),
+        ({"seed": None}, "seed", "Random seed is empty: enter a number from 0 to 4,294,967,295."),
+        ({"seed": -1}, "seed", "Random seed must be from 0 to 4,294,967,295; -1 is out"),
+        ({"alpha": "0.1"}, "alpha", "Learning rate α must be a number above 0 and at most 1."),
+        ({"alpha": float("nan")}, "alpha", "Learning rate α must be a number"),
+        (
+            {"alpha_schedule": "linear", "alpha_min": 0.5},
+            "alpha_min",
+            r"The final learning rate \(0.5\) cannot be above the learning rate α \(0.03\)",
+        ),
+        ({"reward_win": 11}, "reward_win", "Reward for a win must be from -10 to 10; 11 is out"),
+        ({"lr": 0.1}, None, "unknown setting 'lr'"),
     ],
 )
-def test_bad_settings_are_refused_with_the_setting_named(changes, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_settings_are_refused_with_the_setting_named(changes, setting, message):
+    """Messages are for a reader: the setting's label, its range in words, the value."""
+    with pytest.raises(ValueError, match=message) as refused:
         train(**changes)
+    assert getattr(refused.value, "setting", None) == setting
+    assert "got" not in str(refused.value) and "None" not in str(refused.value)
+
+
+def test_the_schema_labels_settings_for_a_reader():
+    schema = {item["name"]: item for item in settings_schema()}
+    assert schema["initial_q"]["label"] == "Initial Q-value"
+    assert schema["sab"]["label"] == "Sutton and Barto's rules"
+    assert schema["alpha"]["range"] == "above 0 and at most 1"  # 0 is refused: say so
+    assert schema["episodes"]["range"] == "from 1 to 10,000,000"
+    assert schema["method"]["choice_labels"] == ["Q-learning", "SARSA", "Monte Carlo control"]
+    assert len({item["label"] for item in schema.values()}) == len(schema)
+
+
+def test_the_gymnasium_tutorial_preset_is_the_tutorial_setup():
+    """Gymnasium's "Solving Blackjack with Q-Learning": sab=True, discount 0.95, a
+    constant learning rate 0.01, epsilon 1.0 -> 0.1 over the first half of 100,000."""
+    s = make_settings("Gymnasium tutorial")
+    assert (s.sab, s.gamma, s.alpha, s.alpha_schedule) == (True, 0.95, 0.01, "constant")
+    assert (s.episodes, s.epsilon_start, s.epsilon_min) == (100_000, 1.0, 0.1)
+    assert (s.epsilon_schedule, s.epsilon_decay_fraction, s.initial_q) == ("linear", 0.5, 0.0)
 
 
 def test_bad_preset_is_refused():
@@ -211,3 +260,44 @@ def test_play_hand_explores_with_epsilon_one():
     assert any(step["explored"] and step["action"] == 0 for h in hands for step in h["steps"])
     with pytest.raises(ValueError, match="epsilon must be in"):
         play_hand(q, epsilon=2)
+
+
+def _edited_rule(target_of):
+    def update(q, state, action, reward, next_state, next_action, terminated, alpha, gamma):
+        target = reward if terminated else reward + gamma * target_of(q, next_state, next_action)
+        q[state][action] += alpha * (target - q[state][action])
+
+    return update
+
+
+@pytest.mark.parametrize(
+    "target_of",
+    [
+        lambda q, s, a: q[s][a],  # "replace max(q[next_state]) with q[next_state][next_action]"
+        lambda q, s, a: min(q[s]),  # "replace max with min"
+    ],
+)
+def test_the_edits_train_md_suggests_run(target_of):
+    result = train(SMALL, update=_edited_rule(target_of))
+    assert result["finished"] and result["gap"] > 0
+
+
+def test_a_wrong_update_rule_says_what_it_is_given():
+    """train.md's example of a mistake: gamma * q[next_state] is a pair, not a number."""
+    with pytest.raises(UpdateRuleError, match="TypeError") as refused:
+        train(SMALL, update=_edited_rule(lambda q, s, a: q[s]))
+    assert "q[s] is a list of two numbers" in str(refused.value)
+    assert isinstance(refused.value.__cause__, TypeError)
+
+    def leaves_a_list(q, state, action, reward, next_state, next_action, terminated, alpha, gamma):
+        q[state][action] = [reward]
+
+    with pytest.raises(UpdateRuleError, match=r"left q\[\d+\]\[[01]\] = \["):
+        train(SMALL, update=leaves_a_list)
+
+    def wrong_monte_carlo(q, episode, alpha, gamma):
+        for state, action, reward, extra in episode:  # episode items are triples
+            q[state][action] += alpha * (reward + extra)
+
+    with pytest.raises(UpdateRuleError, match=r"update\(q, episode, alpha, gamma\)"):
+        train(SMALL, method="monte_carlo", update=wrong_monte_carlo)

@@ -9,7 +9,7 @@ import pytest
 
 from saferlhub.blackjack import lesson
 from saferlhub.blackjack.env import N_STATES, state_index
-from saferlhub.blackjack.learners import q_learning_update
+from saferlhub.blackjack.learners import q_learning_update, train
 
 
 def _table():
@@ -84,19 +84,39 @@ def test_hands_differ_by_seed_and_training_is_reused():
     assert a["gap"] == b["gap"]
 
 
-def test_without_exploration_the_gap_is_larger():
+def test_the_exploration_contrast_over_seeds():
     events = []
-    result = lesson.exploration_contrast("quick look", seed=0, progress=events.append)
+    result = lesson.exploration_contrast("quick look", seeds=[0, 1], progress=events.append)
     json.dumps(result)
-    assert [e["stage"] for e in events] == ["explore", "greedy"]
-    explore, greedy = result["explore"], result["greedy"]
-    assert greedy["settings"]["epsilon_start"] == 0 and greedy["settings"]["epsilon_min"] == 0
-    assert explore["settings"]["epsilon_start"] == 1.0
-    assert greedy["gap"] > explore["gap"] > 0
-    assert greedy["never_tried"] > explore["never_tried"]
-    for run in (explore, greedy):
-        assert math.isclose(run["gap"], run["optimal_value"] - run["greedy_value"])
-        assert run["pairs"] == 2 * (N_STATES - 80)
+    names = [name for name, _ in lesson.CONTRAST_RUNS]
+    assert [run["name"] for run in result["runs"]] == names
+    assert [(e["stage"], e["seed"]) for e in events] == [(n, s) for n in names for s in (0, 1)]
+    assert [e["done"] for e in events] == list(range(10)) and events[0]["total"] == 10
+    assert result["pairs"] == 2 * (N_STATES - 80)
+    runs = {run["name"]: run for run in result["runs"]}
+    for run in result["runs"]:
+        gaps = [r["gap"] for r in run["per_seed"]]
+        assert run["gap_min"] == min(gaps) and run["gap_max"] == max(gaps)
+        assert math.isclose(run["gap_mean"], sum(gaps) / 2)
+        for r in run["per_seed"]:
+            assert math.isclose(r["gap"], result["optimal_value"] - r["greedy_value"])
+    assert runs["greedy_pessimistic"]["initial_q"] == -1.0
+    assert runs["greedy_pessimistic"]["epsilon_start"] == 0.0
+    # Pessimistic and greedy: it never hits, so it plays "always stick" on every seed.
+    assert math.isclose(runs["greedy_pessimistic"]["gap_mean"], 0.18637 - 0.04656, abs_tol=2e-4)
+    assert runs["greedy_pessimistic"]["never_tried_mean"] > 280 / 2
+    assert runs["explore"]["never_tried_mean"] < runs["greedy_zero"]["never_tried_mean"]
+    assert runs["greedy_optimistic"]["never_tried_mean"] < 5
+    worst = runs["greedy_pessimistic"]["gap_min"]
+    assert all(
+        run["gap_max"] < worst for run in result["runs"] if run["name"] != "greedy_pessimistic"
+    )
+
+
+def test_a_pessimistic_greedy_agent_never_hits():
+    result = train("quick look", epsilon_start=0.0, epsilon_min=0.0, initial_q=-1.0)
+    assert sum(hit for _, hit in result["visits"]) == 0
+    assert result["policy"] == [0] * N_STATES
 
 
 def test_unknown_preset_is_refused():

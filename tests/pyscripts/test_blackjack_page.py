@@ -23,7 +23,7 @@ def test_setup_is_json_and_lists_the_presets():
 def test_bad_settings_come_back_as_a_message_naming_the_setting():
     result = check_settings({"episodes": 0})
     assert result["ok"] is False and result["setting"] == "episodes"
-    assert "episodes must be in" in result["error"]
+    assert result["error"] == "Hands to play must be from 1 to 10,000,000; 0 is out of range."
     assert train_for_page({"alpha": 5})["setting"] == "alpha"
 
 
@@ -36,7 +36,7 @@ def test_training_in_pieces_equals_one_run_and_streams_every_checkpoint():
     assert result["gap"] == whole["gap"] == result["optimal_value"] - result["greedy_value"]
     assert [e["episodes_done"] for e in events] == [c["episodes_done"] for c in whole["curve"]]
     grids = events[-1]["policy"]
-    assert len(grids["hard"]) == len(grids["usable"]) == 10
+    assert len(grids["hard"]) == 18 and len(grids["usable"]) == 10
     json.dumps(result)  # reaches the browser as JSON
 
 
@@ -50,12 +50,14 @@ def test_the_result_keeps_the_q_table_and_its_value_grids(trained):
     assert len(q) == N_STATES and all(len(row) == 2 for row in q)
     values = trained["values"]
     for name in ("stick", "hit", "value", "advantage", "visits"):
-        for key in ("hard", "usable"):
-            assert len(values[name][key]) == 10
+        for key, rows in (("hard", 18), ("usable", 10)):
+            assert len(values[name][key]) == rows
             assert all(len(row) == 10 for row in values[name][key])
-    # Row 0 is player sum 12, column 0 the dealer's ace, as in the policy grids.
-    s = state_index(12, 1, 0)
+    # Row 0 is the lowest sum (4 hard, 12 usable), column 0 the dealer's ace.
+    s = state_index(4, 1, 0)
     assert values["stick"]["hard"][0][0] == q[s][0]
+    s = state_index(12, 1, 0)
+    assert values["stick"]["hard"][8][0] == q[s][0]
     s = state_index(20, 10, 1)
     assert values["value"]["usable"][8][9] == max(q[s])
     assert values["advantage"]["usable"][8][9] == q[s][1] - q[s][0]
@@ -71,8 +73,8 @@ def test_value_grids_of_a_hand_made_table():
     q[state_index(16, 10, 0)] = [-0.5, -0.3]
     grids = value_grids(q)
     assert "visits" not in grids
-    assert grids["value"]["hard"][4][9] == -0.3
-    assert grids["advantage"]["hard"][4][9] == pytest.approx(0.2)
+    assert grids["value"]["hard"][12][9] == -0.3
+    assert grids["advantage"]["hard"][12][9] == pytest.approx(0.2)
 
 
 def test_a_replayed_hand_is_greedy_and_ends_with_the_outcome(trained):
@@ -98,3 +100,31 @@ def test_replay_refuses_something_that_is_not_a_q_table():
         replay_hand([[0.0, 0.0]], seed=0)
     with pytest.raises(ValueError, match="pair"):
         replay_hand([[0.0]] * N_STATES, seed=0)
+
+
+def test_the_grids_show_every_reachable_decision_so_no_mistake_hides():
+    """A wrong decision below 12 (sticking on 7, say) must show on the grids, and the
+    trainer's count of wrong decisions must equal the one "RL under the hood" reports."""
+    from saferlhub.blackjack.env import is_reachable
+    from saferlhub.blackjack.lesson import _summary
+    from saferlhub.blackjack.page import PLAYER_SUMS, policy_grids
+    from saferlhub.blackjack.solver import optimal_policy
+
+    best = optimal_policy()["policy"]
+    policy = list(best)
+    policy[state_index(7, 5, 0)] = 1 - policy[state_index(7, 5, 0)]  # stick on a hard 7
+    policy[state_index(13, 2, 1)] = 1 - policy[state_index(13, 2, 1)]
+    grids, optimal = policy_grids(policy), policy_grids(best)
+    cells = sum(len(grids[key]) * 10 for key in grids)
+    assert cells == sum(is_reachable(s) for s in range(N_STATES)) == 280
+    wrong = sum(
+        a != b
+        for key in grids
+        for row, best_row in zip(grids[key], optimal[key], strict=True)
+        for a, b in zip(row, best_row, strict=True)
+    )
+    assert wrong == 2
+    assert grids["hard"][PLAYER_SUMS["hard"].index(7)][4] != optimal["hard"][3][4]
+    visits = [[1, 1] for _ in range(N_STATES)]
+    result = {"visits": visits, "policy": policy, "greedy_value": 0.0, "gap": 0.0}
+    assert _summary(result, best)["policy_differs"] == wrong

@@ -1,8 +1,11 @@
 """Tabular learners for Blackjack: Q-learning, SARSA and Monte Carlo control.
 
-Sutton and Barto (2nd ed.) learn Blackjack by Monte Carlo control in example 5.1
-and section 5.3; Q-learning (section 6.5) and SARSA (section 6.4) learn from each
-step instead of each episode. The game is Gymnasium's Blackjack-v1 (see `env`).
+Sutton and Barto (2nd ed.) evaluate Blackjack policies by Monte Carlo in example
+5.1 and solve it by Monte Carlo control with exploring starts in example 5.3. The
+Monte Carlo control here is the on-policy, epsilon-greedy kind (section 5.4) with a
+step size alpha instead of a sample average (constant-alpha Monte Carlo, section
+6.1); Q-learning (section 6.5) and SARSA (section 6.4) learn from each step instead
+of each episode. The game is Gymnasium's Blackjack-v1 (see `env`).
 
 Layout, in reading order: the update rules (what a page shows, and what a reader
 may replace), the settings with their ranges and presets, small schedule helpers,
@@ -15,7 +18,7 @@ game's true payoffs whatever rewards the agent is trained on.
 
 References:
     R. S. Sutton and A. G. Barto, Reinforcement Learning: An Introduction, 2nd ed.,
-    2018, example 5.1 and sections 5.3, 6.4, 6.5.
+    2018, examples 5.1 and 5.3, sections 5.4, 6.1, 6.4 and 6.5.
     Gymnasium, Blackjack-v1 and its "Solving Blackjack with Q-Learning" tutorial:
     https://gymnasium.farama.org/environments/toy_text/blackjack/
 """
@@ -96,6 +99,8 @@ UPDATE_RULES = {
     "monte_carlo": monte_carlo_update,
 }
 SCHEDULES = ("constant", "linear", "exponential")
+# The smallest learning rate accepted: a rate of 0 would never learn.
+_TINY = 1e-6
 
 # Rewards the agent can be trained on. The game's are the true measure; the others
 # are proxies that sound sensible and teach the wrong thing.
@@ -108,97 +113,170 @@ REWARD_PRESETS = {
 }
 
 
-def _setting(default, description, low=None, high=None, choices=None):
-    meta = {"description": description, "min": low, "max": high, "choices": choices}
+def _setting(default, label, description, low=None, high=None, choices=None):
+    meta = {"label": label, "description": description, "min": low, "max": high}
+    meta["choices"] = choices
     return field(default=default, metadata=meta)
+
+
+# How the page names each choice.
+CHOICE_LABELS = {
+    "q_learning": "Q-learning",
+    "sarsa": "SARSA",
+    "monte_carlo": "Monte Carlo control",
+    "constant": "constant",
+    "linear": "linear decay",
+    "exponential": "exponential decay",
+}
+
+
+class SettingError(ValueError):
+    """A setting out of its range; `setting` names it, the message is for a reader."""
+
+    def __init__(self, setting: str, message: str):
+        super().__init__(message)
+        self.setting = setting
 
 
 @dataclass
 class TrainingSettings:
     """Everything a Blackjack training run depends on. `settings_schema()` lists it for a page."""
 
-    episodes: int = _setting(100_000, "Hands to play.", 1, 10_000_000)
+    episodes: int = _setting(100_000, "Hands to play", "Training hands (episodes).", 1, 10_000_000)
     method: str = _setting(
         "q_learning",
+        "Learning method",
         "Learning rule: Q-learning, SARSA, or Monte Carlo control.",
         choices=list(UPDATE_RULES),
     )
     # 0.03 decaying to 0.003: within 0.0075 of the optimum after 100,000 hands for seeds
-    # 0-5, where Gymnasium's tutorial setting (a constant 0.01) stays 0.009-0.012 short.
-    alpha: float = _setting(0.03, "Learning rate: how far each update moves Q.", 1e-6, 1.0)
+    # 0-5, where the tutorial's constant 0.01 (default rules, gamma 1) stays 0.009-0.012 short.
+    alpha: float = _setting(
+        0.03, "Learning rate α", "How far each update moves Q towards its target.", _TINY, 1.0
+    )
     alpha_schedule: str = _setting(
         "linear",
-        "How the learning rate changes: constant, or decaying to alpha_min over the run.",
+        "Learning-rate schedule",
+        "Constant, or decaying to the final learning rate by the last hand.",
         choices=list(SCHEDULES),
     )
-    alpha_min: float = _setting(0.003, "Final learning rate of a decaying schedule.", 1e-6, 1.0)
-    gamma: float = _setting(1.0, "Discount: the weight of the next state's value.", 0.0, 1.0)
-    epsilon_start: float = _setting(1.0, "Chance of a random action at the start.", 0.0, 1.0)
-    epsilon_min: float = _setting(0.1, "Chance of a random action after the decay.", 0.0, 1.0)
+    alpha_min: float = _setting(
+        0.003, "Final learning rate", "Where a decaying learning rate ends.", _TINY, 1.0
+    )
+    gamma: float = _setting(
+        1.0, "Discount γ", "Weight of the next state's value in the target.", 0.0, 1.0
+    )
+    epsilon_start: float = _setting(
+        1.0, "Exploration at the start (ε)", "Chance of a random action at first.", 0.0, 1.0
+    )
+    epsilon_min: float = _setting(
+        0.1, "Exploration at the end (ε)", "Chance of a random action after the decay.", 0.0, 1.0
+    )
     epsilon_schedule: str = _setting(
         "linear",
-        "How exploration decays from epsilon_start to epsilon_min.",
+        "Exploration schedule",
+        "How exploration goes from its start to its end value.",
         choices=list(SCHEDULES),
     )
     epsilon_decay_fraction: float = _setting(
-        0.5, "Share of the episodes over which exploration decays.", 0.001, 1.0
+        0.5,
+        "Exploration decays over",
+        "Share of the hands over which exploration decays (0.5 = the first half).",
+        0.001,
+        1.0,
     )
-    initial_q: float = _setting(0.0, "Starting value of every Q(s, a).", -2.0, 2.0)
-    natural: bool = _setting(False, "A winning natural (ace and ten) pays reward_natural.")
+    initial_q: float = _setting(
+        0.0,
+        "Initial Q-value",
+        "Starting estimate of every Q(s, a). Above the true values it makes a greedy "
+        "agent explore; below them it can stop it exploring.",
+        -2.0,
+        2.0,
+    )
+    natural: bool = _setting(
+        False, "Natural pays extra", "A winning natural (ace and ten) pays the natural reward."
+    )
     sab: bool = _setting(
-        False, "Sutton and Barto's rule: a natural wins unless the dealer has one."
+        False,
+        "Sutton and Barto's rules",
+        "A player's natural wins unless the dealer also has one (overrides natural pays).",
     )
-    reward_win: float = _setting(1.0, "Reward the agent gets for a win.", -10.0, 10.0)
-    reward_draw: float = _setting(0.0, "Reward the agent gets for a draw.", -10.0, 10.0)
-    reward_loss: float = _setting(-1.0, "Reward for losing to the dealer's hand.", -10.0, 10.0)
-    reward_bust: float = _setting(-1.0, "Reward for going over 21.", -10.0, 10.0)
+    reward_win: float = _setting(
+        1.0, "Reward for a win", "What the agent is paid for a win.", -10.0, 10.0
+    )
+    reward_draw: float = _setting(
+        0.0, "Reward for a draw", "What the agent is paid for a draw.", -10.0, 10.0
+    )
+    reward_loss: float = _setting(
+        -1.0, "Reward for a loss", "Paid for losing to the dealer's hand.", -10.0, 10.0
+    )
+    reward_bust: float = _setting(-1.0, "Reward for a bust", "Paid for going over 21.", -10.0, 10.0)
     reward_natural: float = _setting(
-        1.5, "Reward for a winning natural if natural is on.", -10.0, 10.0
+        1.5,
+        "Reward for a natural",
+        "Paid for a winning natural when natural pays extra is on.",
+        -10.0,
+        10.0,
     )
-    checkpoints: int = _setting(50, "How many times to report progress during the run.", 1, 1000)
-    seed: int = _setting(0, "Seed of the cards and of exploration.", 0, 2**32 - 1)
+    checkpoints: int = _setting(
+        50, "Progress reports", "How many times the run reports progress.", 1, 1000
+    )
+    seed: int = _setting(
+        0, "Random seed", "Seed of the cards and of exploration: same seed, same run.", 0, 2**32 - 1
+    )
 
     def __post_init__(self):
         self.validate()
 
     def validate(self) -> None:
-        """Raise ValueError naming the first setting out of its range."""
+        """Raise SettingError (a ValueError) naming the first setting out of its range."""
         for spec in fields(self):
             value, meta = getattr(self, spec.name), spec.metadata
-            kind = _TYPES[spec.name]
+            kind, label = _TYPES[spec.name], meta["label"]
+
+            def refuse(message, name=spec.name):
+                raise SettingError(name, message)
+
             if kind is bool:
                 if not isinstance(value, bool):
-                    raise ValueError(f"{spec.name} must be true or false, got {value!r}")
+                    refuse(f"{label} must be on or off (true or false).")
                 continue
             if kind is str:
                 if value not in meta["choices"]:
                     choices = ", ".join(meta["choices"])
-                    raise ValueError(f"{spec.name} must be one of {choices}; got {value!r}")
+                    refuse(f"{label} must be one of {choices}; {_shown(value)} is not.")
                 continue
-            if kind is int and not isinstance(value, int) or isinstance(value, bool):
-                if not (isinstance(value, float) and value.is_integer()):
-                    raise ValueError(f"{spec.name} must be a whole number, got {value!r}")
+            if value is None or value == "":
+                refuse(f"{label} is empty: enter a number {range_text(spec.name)}.")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                refuse(f"{label} must be a number {range_text(spec.name)}.")
+            if value != value:  # NaN
+                refuse(f"{label} must be a number {range_text(spec.name)}.")
+            if kind is int:
+                if not float(value).is_integer():
+                    refuse(f"{label} must be a whole number; {_shown(value)} is not.")
                 setattr(self, spec.name, value := int(value))
-            if kind is float:
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ValueError(f"{spec.name} must be a number, got {value!r}")
+            else:
                 setattr(self, spec.name, value := float(value))
             if not meta["min"] <= value <= meta["max"]:
-                low, high = meta["min"], meta["max"]
-                if kind is float:
-                    low, high = f"{low:g}", f"{high:g}"
-                raise ValueError(f"{spec.name} must be in [{low}, {high}], got {value!r}")
+                refuse(f"{label} must be {range_text(spec.name)}; {_shown(value)} is out of range.")
         if self.epsilon_min > self.epsilon_start:
-            raise ValueError(
-                f"epsilon_min must be at most epsilon_start ({self.epsilon_start:g}), "
-                f"got {self.epsilon_min!r}"
+            raise SettingError(
+                "epsilon_min",
+                f"Exploration at the end ({self.epsilon_min:g}) cannot be above exploration "
+                f"at the start ({self.epsilon_start:g}).",
             )
         if self.epsilon_schedule == "exponential" and self.epsilon_min == 0.0:
-            raise ValueError("epsilon_min must be above 0 for an exponential schedule, got 0")
+            raise SettingError(
+                "epsilon_min",
+                "Exploration at the end must be above 0 for an exponential schedule "
+                "(an exponential decay never reaches 0).",
+            )
         if self.alpha_schedule != "constant" and self.alpha_min > self.alpha:
-            raise ValueError(
-                f"alpha_min must be at most alpha ({self.alpha:g}) for a decaying schedule, "
-                f"got {self.alpha_min!r}"
+            raise SettingError(
+                "alpha_min",
+                f"The final learning rate ({self.alpha_min:g}) cannot be above the learning "
+                f"rate α ({self.alpha:g}) for a decaying schedule.",
             )
 
     def payoffs(self) -> dict[str, float]:
@@ -212,9 +290,32 @@ class TrainingSettings:
         }
 
 
+def _shown(value) -> str:
+    """A value as a reader typed it: 5 rather than 5.0, quotes only around text."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _number(x: float) -> str:
+    if isinstance(x, int) or float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
+def range_text(name: str) -> str:
+    """The allowed range of a numeric setting, in words: "from 1 to 10,000,000"."""
+    meta = _FIELDS[name].metadata
+    low, high = meta["min"], meta["max"]
+    if low == _TINY:
+        return f"above 0 and at most {_number(high)}"
+    return f"from {_number(low)} to {_number(high)}"
+
+
 _TYPES = {"episodes": int, "checkpoints": int, "seed": int, "natural": bool, "sab": bool}
 _TYPES.update({name: str for name in ("method", "alpha_schedule", "epsilon_schedule")})
 _TYPES.update({spec.name: float for spec in fields(TrainingSettings) if spec.name not in _TYPES})
+_FIELDS = {spec.name: spec for spec in fields(TrainingSettings)}
 
 
 def _rewards_preset(name: str) -> dict:
@@ -231,10 +332,18 @@ def _rewards_preset(name: str) -> dict:
 # Named starting points for the page; each is a set of changes to the defaults.
 PRESETS = {
     "quick look": {"episodes": 10_000},
-    # Epsilon 1.0 -> 0.1 over half the hands and gamma 1 as in Gymnasium's tutorial; the
-    # learning rate decays (see TrainingSettings.alpha).
+    # Epsilon 1.0 -> 0.1 over half the hands (as in Gymnasium's tutorial), gamma 1 (a hand
+    # always ends, so nothing needs discounting), the default rules, and a decaying
+    # learning rate (see TrainingSettings.alpha).
     "default": {},
-    "Gymnasium tutorial": {"alpha": 0.01, "alpha_schedule": "constant"},
+    # Gymnasium's "Solving Blackjack with Q-Learning" tutorial as written: Sutton and
+    # Barto's rules (sab=True), a constant learning rate 0.01 and discount 0.95.
+    "Gymnasium tutorial": {
+        "alpha": 0.01,
+        "alpha_schedule": "constant",
+        "gamma": 0.95,
+        "sab": True,
+    },
     # A learning rate decaying 20x: measured within 0.001 of the optimum for seeds 0-9
     # (a constant 0.001 over 1M hands stays 0.002-0.004 short).
     "converge to optimal": {
@@ -267,16 +376,27 @@ def make_settings(settings: TrainingSettings | dict | str | None = None, **chang
 
 
 def settings_schema() -> list[dict]:
-    """The settings as JSON for a page's controls: name, type, default, min, max, choices."""
+    """The settings as JSON for a page's controls.
+
+    Each: name, label (for a reader), type, default, description, range (in words),
+    min, max, choices and choice_labels.
+    """
     return [
         {
             "name": spec.name,
+            "label": spec.metadata["label"],
             "type": _TYPES[spec.name].__name__,
             "default": spec.default,
             "description": spec.metadata["description"],
+            "range": range_text(spec.name) if spec.metadata["min"] is not None else None,
             "min": spec.metadata["min"],
             "max": spec.metadata["max"],
             "choices": spec.metadata["choices"],
+            "choice_labels": (
+                [CHOICE_LABELS[c] for c in spec.metadata["choices"]]
+                if spec.metadata["choices"]
+                else None
+            ),
         }
         for spec in fields(TrainingSettings)
     ]
@@ -305,6 +425,61 @@ def greedy_policy(q: QTable) -> list[int]:
 _RESUME_KEYS = ("q", "visits", "episodes_done", "curve", "rng_state")
 
 
+class UpdateRuleError(TypeError):
+    """A reader's update rule was called with the wrong idea of its arguments."""
+
+
+_TD_SHAPES = (
+    "train calls it as update(q, state, action, reward, next_state, next_action, "
+    "terminated, alpha, gamma): q is the Q-table, one [Q(stick), Q(hit)] pair per state, "
+    "so q[s] is a list of two numbers and q[s][a] one number; state and action are ints "
+    "(action 0 = stick, 1 = hit); reward, alpha and gamma are numbers; next_state and "
+    "next_action are ints, or None when terminated is True. It must set q[state][action] "
+    "to a number."
+)
+_MC_SHAPES = (
+    "train calls it as update(q, episode, alpha, gamma) after each hand: q is the Q-table, "
+    "one [Q(stick), Q(hit)] pair per state; episode is the hand's list of (state, action, "
+    "reward) tuples of ints and numbers. It must set each visited q[state][action] to a "
+    "number."
+)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _checked_update(update: Callable, method: str) -> Callable:
+    """`update`, failing with a message that says what it is given and must leave behind."""
+    shapes = _MC_SHAPES if method == "monte_carlo" else _TD_SHAPES
+
+    def explain(problem):
+        return UpdateRuleError(f"your update rule {problem}. {shapes}")
+
+    if method == "monte_carlo":
+
+        def checked(q, episode, alpha, gamma):
+            try:
+                update(q, episode, alpha, gamma)
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+                raise explain(f"failed with {type(error).__name__}: {error}") from error
+            for state, action, _ in episode:
+                if not _is_number(q[state][action]):
+                    raise explain(f"left q[{state}][{action}] = {q[state][action]!r}")
+
+        return checked
+
+    def checked(q, state, action, reward, next_state, next_action, terminated, alpha, gamma):
+        try:
+            update(q, state, action, reward, next_state, next_action, terminated, alpha, gamma)
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+            raise explain(f"failed with {type(error).__name__}: {error}") from error
+        if not _is_number(q[state][action]):
+            raise explain(f"left q[{state}][{action}] = {q[state][action]!r}")
+
+    return checked
+
+
 # --8<-- [start:train]
 def train(
     settings: TrainingSettings | dict | str | None = None,
@@ -325,7 +500,10 @@ def train(
             returned; pass that result as `resume` to continue.
         update: replaces the learning rule, with the signature of `q_learning_update`
             (or of `monte_carlo_update` for method "monte_carlo"). Without it the
-            rule of `settings.method` runs inlined, with the same arithmetic.
+            rule of `settings.method` runs inlined, with the same arithmetic. A rule
+            that raises a TypeError (or ValueError, IndexError, KeyError, AttributeError) or
+            leaves a Q-value that is not a number raises UpdateRuleError, whose
+            message says what the rule is given and must do.
         resume: a result of `train` to continue from (its Q-table, visit counts,
             random generator and curve). Continuing a stopped run with the same
             settings gives exactly the result of an uninterrupted run.
@@ -339,6 +517,8 @@ def train(
         The states are numbered by `state_index`.
     """
     s = make_settings(settings, **changes)
+    if update is not None:
+        update = _checked_update(update, s.method)
     if resume is not None:
         missing = [key for key in _RESUME_KEYS if key not in resume]
         if missing:

@@ -24,7 +24,7 @@ from saferlhub.blackjack.learners import (
     q_learning_update,
     train,
 )
-from saferlhub.blackjack.solver import optimal_policy
+from saferlhub.blackjack.solver import optimal_policy, optimal_value
 
 # Trained results kept in the worker, by (preset, seed).
 _TRAINED: dict[tuple[str, int], dict] = {}
@@ -119,40 +119,79 @@ def _summary(result: dict, best_policy: list[int]) -> dict:
     never_tried = sum(1 for state in reachable for n in visits[state] if n == 0)
     differs = sum(1 for state in reachable if result["policy"][state] != best_policy[state])
     return {
-        "settings": {
-            key: result["settings"][key]
-            for key in ("episodes", "epsilon_start", "epsilon_min", "alpha", "seed")
-        },
         "greedy_value": result["greedy_value"],
-        "optimal_value": result["optimal_value"],
         "gap": result["gap"],
-        "pairs": 2 * len(reachable),
         "never_tried": never_tried,
         "policy_differs": differs,
     }
 
 
 # --8<-- [start:exploration_contrast]
+# The runs of the exploration contrast: (name, changes to the preset). Q starts at 0 in
+# the preset, which is *optimistic* in Blackjack (nearly every true value is negative),
+# so a greedy agent still tries both actions; a pessimistic start (-1, the worst payoff)
+# shows what happens without any exploration, and +1 shows optimism as exploration.
+CONTRAST_RUNS = (
+    ("explore", {}),
+    ("greedy_pessimistic", {"epsilon_start": 0.0, "epsilon_min": 0.0, "initial_q": -1.0}),
+    ("explore_pessimistic", {"initial_q": -1.0}),
+    ("greedy_zero", {"epsilon_start": 0.0, "epsilon_min": 0.0, "initial_q": 0.0}),
+    ("greedy_optimistic", {"epsilon_start": 0.0, "epsilon_min": 0.0, "initial_q": 1.0}),
+)
+
+
 def exploration_contrast(
     preset: str = "default",
-    seed: int = 0,
+    seeds: list[int] | tuple[int, ...] = (0, 1, 2, 3, 4),
     progress: Callable[[dict], object] | None = None,
 ) -> dict:
-    """The same run twice: with the preset's exploration, and with epsilon 0 throughout.
+    """The preset's run with and without exploration, from three initial Q-values, per seed.
 
-    Returns {"preset", "seed", "explore", "greedy"}, each {"settings" (the ones that
-    differ), "greedy_value", "optimal_value", "gap", "pairs" (reachable state-action
-    pairs), "never_tried" (pairs never updated), "policy_differs" (reachable states
-    where the greedy policy differs from the optimal one)}.
+    Returns {"preset", "seeds", "optimal_value", "pairs" (reachable state-action
+    pairs), "runs": [{"name", "epsilon_start", "epsilon_min", "initial_q",
+    "per_seed": [{"seed", "greedy_value", "gap", "never_tried" (pairs never
+    updated), "policy_differs" (reachable states whose greedy action differs from
+    the optimal one)}], "gap_mean", "gap_min", "gap_max", "never_tried_mean",
+    "policy_differs_mean"}]}.
     """
-    s = make_settings(preset, seed=int(seed))
+    seeds = [int(seed) for seed in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    s = make_settings(preset)
     best = optimal_policy(s.natural, s.sab)["policy"]
-    runs = {}
-    for name, changes in (("explore", {}), ("greedy", {"epsilon_start": 0.0, "epsilon_min": 0.0})):
-        if progress is not None:
-            progress({"stage": name})
-        runs[name] = _summary(train(preset, seed=int(seed), **changes), best)
-    return {"preset": preset, "seed": int(seed), **runs}
+    runs, done, total = [], 0, len(CONTRAST_RUNS) * len(seeds)
+    for name, changes in CONTRAST_RUNS:
+        settings = make_settings(preset, checkpoints=1, **changes)
+        per_seed = []
+        for seed in seeds:
+            if progress is not None:
+                progress({"stage": name, "seed": seed, "done": done, "total": total})
+            result = train(settings, seed=seed)
+            per_seed.append({"seed": seed, **_summary(result, best)})
+            done += 1
+        gaps = [r["gap"] for r in per_seed]
+        runs.append(
+            {
+                "name": name,
+                "epsilon_start": settings.epsilon_start,
+                "epsilon_min": settings.epsilon_min,
+                "initial_q": settings.initial_q,
+                "per_seed": per_seed,
+                "gap_mean": sum(gaps) / len(gaps),
+                "gap_min": min(gaps),
+                "gap_max": max(gaps),
+                "never_tried_mean": sum(r["never_tried"] for r in per_seed) / len(seeds),
+                "policy_differs_mean": sum(r["policy_differs"] for r in per_seed) / len(seeds),
+            }
+        )
+    pairs = 2 * sum(1 for state in range(len(best)) if is_reachable(state))
+    return {
+        "preset": preset,
+        "seeds": seeds,
+        "optimal_value": optimal_value(s.natural, s.sab),
+        "pairs": pairs,
+        "runs": runs,
+    }
 
 
 # --8<-- [end:exploration_contrast]

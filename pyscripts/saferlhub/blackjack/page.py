@@ -13,12 +13,11 @@ in the worker (which Stop terminates).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 from saferlhub.blackjack.env import N_STATES, state_index, sum_hand
 from saferlhub.blackjack.learners import (
     PRESETS,
-    TrainingSettings,
     make_settings,
     play_hand,
     settings_schema,
@@ -26,32 +25,41 @@ from saferlhub.blackjack.learners import (
 )
 from saferlhub.blackjack.solver import optimal_policy
 
-PLAYER_SUMS = list(range(12, 22))  # below 12 hitting can never bust: always hit
+# Every player sum at which a decision is taken: 4-21 without a usable ace (2 + 2 is
+# the lowest hand), 12-21 with one (ace + ace). Below 12 a hit can never bust, but an
+# agent may still learn to stick there: the grids show those rows too.
+HARD_SUMS = list(range(4, 22))
+USABLE_SUMS = list(range(12, 22))
+PLAYER_SUMS = {"hard": HARD_SUMS, "usable": USABLE_SUMS}
 DEALER_CARDS = list(range(1, 11))
 
 
 def page_setup() -> dict:
-    """The controls' schema and the presets, each preset as complete settings."""
+    """The controls' schema, the presets (each as complete settings) and the grids'
+    row sums ("player_sums": {"hard": 4-21, "usable": 12-21})."""
     return {
         "schema": settings_schema(),
+        "player_sums": PLAYER_SUMS,
         "presets": {name: asdict(make_settings(name)) for name in PRESETS},
     }
 
 
 def policy_grids(policy: list[int]) -> dict:
-    """A policy as {"hard": rows, "usable": rows}: rows by player sum 12-21, columns by
-    dealer card 1-10, 1 = hit and 0 = stick."""
+    """A policy as {"hard": rows, "usable": rows}: rows by player sum (4-21 without a
+    usable ace, 12-21 with one, lowest first), columns by dealer card 1-10, 1 = hit and
+    0 = stick."""
     return {
         key: [
-            [policy[state_index(total, up, usable)] for up in DEALER_CARDS] for total in PLAYER_SUMS
+            [policy[state_index(total, up, usable)] for up in DEALER_CARDS]
+            for total in PLAYER_SUMS[key]
         ]
         for key, usable in (("hard", 0), ("usable", 1))
     }
 
 
 def value_grids(q: list[list[float]], visits: list[list[int]] | None = None) -> dict:
-    """A Q-table as grids laid out like `policy_grids` (rows by player sum 12-21, columns
-    by dealer card 1-10), each {"hard": rows, "usable": rows}:
+    """A Q-table as grids laid out like `policy_grids` (rows by player sum, 4-21 or
+    12-21; columns by dealer card 1-10), each {"hard": rows, "usable": rows}:
 
     "stick" and "hit" (the Q-values), "value" (V(s) = max_a Q(s, a)), "advantage"
     (Q(hit) - Q(stick): positive where the agent prefers to hit) and, if `visits` is
@@ -62,7 +70,7 @@ def value_grids(q: list[list[float]], visits: list[list[int]] | None = None) -> 
         return {
             key: [
                 [of_state(state_index(total, up, usable)) for up in DEALER_CARDS]
-                for total in PLAYER_SUMS
+                for total in PLAYER_SUMS[key]
             ]
             for key, usable in (("hard", 0), ("usable", 1))
         }
@@ -108,10 +116,7 @@ def replay_hand(
 
 
 def _invalid(error: ValueError) -> dict:
-    message = str(error)
-    names = [spec.name for spec in fields(TrainingSettings)]
-    first = message.split(" ", 1)[0].strip("'")
-    return {"ok": False, "error": message, "setting": first if first in names else None}
+    return {"ok": False, "error": str(error), "setting": getattr(error, "setting", None)}
 
 
 def check_settings(settings: dict) -> dict:
