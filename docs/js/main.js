@@ -5,6 +5,7 @@
 
 import { getPython, pythonStarted } from "./python-client.js";
 import { hideStatus, showStatus } from "./status.js";
+import * as offline from "./offline.js";
 
 const NEEDS_PYTHON = ".pycell, [data-python]";
 
@@ -20,6 +21,7 @@ async function mountPage() {
   }
   const python = getPython();
   showStatus(python);
+  offline.keepPythonOffline(python);
   if (article.querySelector(".pycell")) {
     const { mountCells } = await import("./cells.js");
     mountCells(article, python);
@@ -27,6 +29,8 @@ async function mountPage() {
   const trainer = article.querySelector('[data-python="blackjack-trainer"]');
   if (trainer) (await import("./blackjack.js")).mountBlackjackTrainer(trainer, python);
   if (article.querySelector('[data-python^="rl-"]')) (await import("./rl-loop.js")).mountRlLoop(article, python);
+  const mazePlay = article.querySelector('[data-python="maze-play"]');
+  if (mazePlay) (await import("./maze-play.js")).mountMazePlay(mazePlay, python);
 }
 
 // Page code (and tests) can reach the Python worker once a page has started it.
@@ -35,7 +39,14 @@ window.saferlhub = {
     return pythonStarted() ? getPython() : null;
   },
   getPython,
+  offline: offline.status,
+  checkForUpdate: () => offline.checkForUpdate(true),
 };
 
-if (window.document$) window.document$.subscribe(() => mountPage());
+offline.startOffline(); // the service worker: the site keeps working offline once loaded
+if (window.document$)
+  window.document$.subscribe(() => {
+    offline.checkForUpdate();
+    mountPage();
+  });
 else mountPage();

@@ -5,9 +5,14 @@
 //   await python.run(code, { namespace, filename, onOutput, onNotice, onTruncated });
 //   await python.call("saferlhub.bandit.run_testbed", { runs: 50 }, { onProgress });
 //   python.stop();   // terminate, reject what is pending, start a fresh worker
+//   python.retry();  // after Python failed to start: try again
 //
 // Events (python.addEventListener): "status" ({state, fraction, stage, message}),
-// "reset" (after stop()).
+// "reset" (after stop() and retry()).
+//
+// If Python failed to start (offline before its files were cached, say), it is dead:
+// every request fails at once with PythonUnavailable, whose message says to retry,
+// instead of waiting for an answer that never comes.
 
 import { assetUrl } from "./assets.js";
 
@@ -24,6 +29,21 @@ export class PythonError extends Error {
     this.name = "PythonError";
   }
 }
+
+export class PythonUnavailable extends PythonError {
+  constructor(reason) {
+    super(
+      `Python is not running: it failed to start (${reason}). ` +
+        "Press Retry on the Python status at the bottom of the page to try again" +
+        (navigator.onLine === false ? " once you are online." : "."),
+    );
+    this.name = "PythonUnavailable";
+  }
+}
+
+// Offline before any page with Python was opened online (docs/js/offline.js keeps
+// Python's files once a page has used them).
+const OFFLINE_REASON = "you are offline, and this browser has not kept a copy of Python yet";
 
 export class PythonClient extends EventTarget {
   #worker = null;
@@ -64,10 +84,12 @@ export class PythonClient extends EventTarget {
   #resolveReady = null;
   #rejectReady = null;
 
-  #fail(message) {
+  #fail(reason) {
+    if (this.status.state === "error") return; // already dead: report it once
+    const message = navigator.onLine === false ? OFFLINE_REASON : reason;
     this.#setStatus({ state: "error", message });
-    this.#rejectReady(new PythonError(message));
-    for (const job of this.#pending.values()) job.reject(new PythonError(message));
+    this.#rejectReady(new PythonUnavailable(message));
+    for (const job of this.#pending.values()) job.reject(new PythonUnavailable(message));
     this.#pending.clear();
   }
 
@@ -109,6 +131,9 @@ export class PythonClient extends EventTarget {
   }
 
   #request(message, handlers) {
+    if (this.status.state === "error") {
+      return Promise.reject(new PythonUnavailable(this.status.message));
+    }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, handlers });
@@ -140,6 +165,11 @@ export class PythonClient extends EventTarget {
     for (const job of pending) job.reject(new PythonStopped());
     this.#start();
     this.dispatchEvent(new CustomEvent("reset"));
+  }
+
+  /** Start Python again after it failed to start (the status pill's Retry button). */
+  retry() {
+    if (this.status.state === "error") this.stop();
   }
 }
 

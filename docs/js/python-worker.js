@@ -19,15 +19,23 @@ const FLUSH_MS = 50;
 
 const post = (message) => self.postMessage(message);
 
-// ---- start-up progress: count the bytes of the files Pyodide fetches --------
+// ---- start-up progress -------------------------------------------------------
+// Two stages a reader can see: downloading (the bytes of the files Pyodide fetches,
+// counted as they arrive: a percentage), then compiling and starting Python, which
+// takes seconds more with no byte to count: its own stage, without a percentage.
 const expectedBytes = Object.values(INFO.startupBytes).reduce((a, b) => a + b, 0);
 let loadedBytes = 0;
 let lastReport = 0;
+let downloaded = false;
 function reportLoading(stage, force = false) {
   const now = performance.now();
   if (!force && now - lastReport < 100) return;
   lastReport = now;
   post({ type: "status", state: "loading", stage, fraction: Math.min(loadedBytes / expectedBytes, 0.99) });
+}
+function reportStage(stage) {
+  lastReport = performance.now();
+  post({ type: "status", state: "loading", stage, fraction: null });
 }
 
 const realFetch = self.fetch.bind(self);
@@ -37,8 +45,14 @@ async function countingFetch(input, init) {
   const counter = new TransformStream({
     transform(chunk, controller) {
       loadedBytes += chunk.byteLength;
-      reportLoading("downloading Python");
+      if (!downloaded) reportLoading("downloading");
       controller.enqueue(chunk);
+    },
+    flush() {
+      if (!downloaded && loadedBytes >= expectedBytes) {
+        downloaded = true;
+        reportStage("compiling");
+      }
     },
   });
   return new Response(response.body.pipeThrough(counter), {
@@ -53,7 +67,7 @@ let runtime;
 
 async function start() {
   const t0 = performance.now();
-  reportLoading("downloading Python", true);
+  reportLoading("downloading", true);
   self.fetch = countingFetch;
   // Fetched alongside Pyodide rather than after it.
   const archiveBuffer = fetch(PYSCRIPTS_URL).then((response) => {
@@ -67,7 +81,8 @@ async function start() {
       indexURL: PYODIDE_BASE.href,
       packageBaseUrl: PACKAGE_CDN,
     });
-    reportLoading("loading SafeRLHub", true);
+    downloaded = true;
+    reportStage("loading SafeRLHub");
     const archive = await archiveBuffer;
     pyodide.unpackArchive(archive, "zip", { extractDir: "/home/pyodide/saferlhub-lib/saferlhub" });
     pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/saferlhub-lib')");
@@ -78,7 +93,19 @@ async function start() {
   pyodide.setStdout({ write: (bytes) => output.write("stdout", bytes) });
   pyodide.setStderr({ write: (bytes) => output.write("stderr", bytes) });
   const version = pyodide.runPython("import sys; sys.version.split()[0]");
-  post({ type: "ready", python: version, pyodide: pyodide.version, ms: performance.now() - t0 });
+  // What this worker fetched, so that docs/js/offline.js can keep it for offline use.
+  const fetched = performance.getEntriesByType("resource").map((entry) => entry.name);
+  fetched.push(new URL("pyodide.mjs", PYODIDE_BASE).href, new URL("pyodide.asm.mjs", PYODIDE_BASE).href);
+  for (const name of Object.keys(INFO.startupBytes)) {
+    if (name !== "pyscripts.zip") fetched.push(new URL(name, PYODIDE_BASE).href);
+  }
+  post({
+    type: "ready",
+    python: version,
+    pyodide: pyodide.version,
+    ms: performance.now() - t0,
+    fetched: [...new Set(fetched)],
+  });
 }
 
 // ---- streamed output, batched and capped ------------------------------------
@@ -172,16 +199,19 @@ function handleCall({ id, fn, kwargs }) {
 }
 
 const handlers = { run: handleRun, call: handleCall };
+let startError = null;
 const ready = start().catch((error) => {
-  post({ type: "fatal", message: String(error?.message ?? error) });
-  throw error;
+  startError = String(error?.message ?? error);
+  post({ type: "fatal", message: startError });
 });
 
-// Requests are served strictly one after another, after start-up.
+// Requests are served strictly one after another, after start-up. If Python never
+// started, each is answered with an error at once rather than never.
 let queue = ready;
 self.onmessage = ({ data }) => {
   queue = queue.then(async () => {
     try {
+      if (startError) throw new Error(`Python failed to start: ${startError}`);
       await handlers[data.type](data);
     } catch (error) {
       post({ id: data.id, type: "error", message: String(error?.message ?? error) });

@@ -3,6 +3,11 @@
 Every test fails if the page asks any host other than localhost for anything,
 or logs a console error, unless the test declares exactly what it expects with
 `@pytest.mark.external(...)` or `@pytest.mark.console_errors(...)`.
+
+Service workers are blocked unless a test is marked `@pytest.mark.service_workers`:
+the site's service worker (docs/js/offline.js) precaches the whole site in the
+background, which would add requests to tests that count them and load to
+tests that time out. tests/e2e/test_offline.py tests it on its own.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ PYTHON_READY_TIMEOUT_MS = 60_000
 def pytest_configure(config):
     config.addinivalue_line("markers", "external(*hosts): external hosts this test expects")
     config.addinivalue_line("markers", "console_errors(*patterns): console errors it expects")
+    config.addinivalue_line("markers", "service_workers: let the site's service worker run")
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +57,10 @@ def watch():
 
 @pytest.fixture
 def context(browser, watch, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    service_workers = "allow" if request.node.get_closest_marker("service_workers") else "block"
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, service_workers=service_workers
+    )
     context.set_default_timeout(15_000)
 
     def guard(route):

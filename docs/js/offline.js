@@ -1,0 +1,158 @@
+// Offline support: registers the service worker that hooks/service_worker.py builds
+// (site/sw.js, source docs/js/service-worker.js) and talks to it.
+//
+// - The service worker precaches the core of the site when it installs, so every
+//   page opens offline after a first visit.
+// - Big runtimes (Pyodide, onnxruntime-web) are cached only once used. Files this
+//   page fetched before the service worker controlled it (the first visit) are
+//   handed to it here ("keep"), and so are the files the Python worker loaded.
+// - A new deployment installs in the background and waits; a notice offers to
+//   reload into it, so a tab never runs half old and half new scripts.
+//
+// window.saferlhub.offline (main.js) exposes `status` for readers' tools and tests.
+
+import { assetUrl } from "./assets.js";
+
+const UPDATE_CHECK_MS = 30 * 60 * 1000;
+
+export const status = {
+  worker: "starting", // starting | active | blocked | unsupported | failed
+  kept: [], // on-demand files (URLs) the service worker holds for offline use
+  failed: [], // on-demand files it could not fetch
+  update: false, // a new version is waiting
+};
+
+let registration = null;
+let lastUpdateCheck = 0;
+let reloadOnChange = false;
+const toKeep = new Set();
+let flushing = null;
+
+/** Register the service worker; call once per page load. */
+export async function startOffline() {
+  if (!("serviceWorker" in navigator)) {
+    status.worker = "unsupported";
+    return;
+  }
+  try {
+    registration = await navigator.serviceWorker.register(assetUrl("../sw.js"), {
+      scope: assetUrl("../"),
+    });
+  } catch (error) {
+    // A site without sw.js, or a browser that refuses service workers: it still works online.
+    status.worker = "failed";
+    console.warn("SafeRLHub works online only here: the service worker did not register.", error);
+    return;
+  }
+  if (!registration) {
+    status.worker = "blocked"; // automated browsers that block service workers resolve nothing
+    return;
+  }
+  lastUpdateCheck = Date.now();
+  watchForUpdates(registration);
+  await navigator.serviceWorker.ready;
+  status.worker = "active";
+  observeResources();
+  flush();
+}
+
+/** Ask the service worker to keep these files (it ignores all but on-demand runtimes). */
+export function keepForOffline(urls) {
+  for (const url of urls) toKeep.add(url);
+  if (status.worker === "active") flush();
+}
+
+/** Keep what the page's Python loaded, each time a (re)started worker is ready. */
+const watchedPythons = new WeakSet();
+export function keepPythonOffline(python) {
+  if (watchedPythons.has(python)) return;
+  watchedPythons.add(python);
+  const keepLoaded = () => python.info?.fetched && keepForOffline(python.info.fetched);
+  if (python.status.state === "ready") keepLoaded();
+  python.addEventListener("status", ({ detail }) => detail.state === "ready" && keepLoaded());
+}
+
+/** Look for a new deployment now and then (instant navigation rarely reloads a page). */
+export function checkForUpdate(force = false) {
+  if (!registration || (!force && Date.now() - lastUpdateCheck < UPDATE_CHECK_MS)) return null;
+  lastUpdateCheck = Date.now();
+  return registration.update().catch(() => {}); // offline: try again later
+}
+
+function observeResources() {
+  const scope = assetUrl("../");
+  const add = (entries) =>
+    keepForOffline(entries.map((entry) => entry.name).filter((url) => url.startsWith(scope)));
+  add(performance.getEntriesByType("resource"));
+  new PerformanceObserver((list) => add(list.getEntries())).observe({ type: "resource" });
+}
+
+async function flush() {
+  if (flushing || !toKeep.size) return;
+  const urls = [...toKeep];
+  toKeep.clear();
+  flushing = ask(registration.active, { type: "keep", urls })
+    .then((result) => {
+      for (const url of result.kept) if (!status.kept.includes(url)) status.kept.push(url);
+      status.failed = result.failed;
+    })
+    .catch(() => {})
+    .finally(() => {
+      flushing = null;
+      flush(); // anything that arrived meanwhile
+    });
+}
+
+function ask(worker, message) {
+  return new Promise((resolve, reject) => {
+    if (!worker) return reject(new Error("no active service worker"));
+    const channel = new MessageChannel();
+    channel.port1.onmessage = ({ data }) => resolve(data);
+    worker.postMessage(message, [channel.port2]);
+  });
+}
+
+function watchForUpdates(reg) {
+  const offer = () => {
+    // Without a controller this is the first install, not an update.
+    if (reg.waiting && navigator.serviceWorker.controller) showUpdateNotice(reg.waiting);
+  };
+  offer();
+  reg.addEventListener("updatefound", () => {
+    const incoming = reg.installing;
+    incoming?.addEventListener("statechange", () => incoming.state === "installed" && offer());
+  });
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (reloadOnChange) {
+      reloadOnChange = false;
+      location.reload();
+    }
+  });
+}
+
+let notice = null;
+
+function showUpdateNotice(waiting) {
+  status.update = true;
+  notice?.remove();
+  notice = document.createElement("div");
+  notice.className = "saferlhub-update";
+  notice.setAttribute("role", "status");
+  const text = document.createElement("p");
+  text.textContent = "A new version of SafeRLHub is available.";
+  const reload = document.createElement("button");
+  reload.type = "button";
+  reload.className = "saferlhub-update__reload";
+  reload.textContent = "Reload";
+  reload.addEventListener("click", () => {
+    reload.disabled = true;
+    reloadOnChange = true;
+    waiting.postMessage({ type: "skip-waiting" });
+  });
+  const later = document.createElement("button");
+  later.type = "button";
+  later.textContent = "Later";
+  later.addEventListener("click", () => notice.remove());
+  notice.append(text, reload, later);
+  document.body.append(notice);
+}
