@@ -4,6 +4,11 @@
 // Reset, Copy and Download, and an output area that streams stdout and stderr.
 // Cells on a page share one namespace like a notebook unless marked isolated.
 // Edits are saved in localStorage until Reset.
+//
+// Keyboard: Tab indents inside the editor, as in any code editor, so the way out is
+// CodeMirror's own: Escape then Tab (or Shift+Tab) moves focus on, and Ctrl+M
+// (Shift+Alt+M on macOS) switches Tab to moving focus for good. Every cell says so
+// under its editor, and the editor's description points screen readers to it.
 
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { python as pythonLanguage } from "@codemirror/lang-python";
@@ -26,6 +31,8 @@ import { PythonStopped } from "./python-client.js";
 
 const STORAGE_PREFIX = "saferlhub:cell:";
 const MAX_OUTPUT_DOM_CHARS = 250_000;
+// CodeMirror binds its tab-focus toggle to Shift+Alt+M on Apple keyboards.
+const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
 
 // Colours come from Material's own code palette, so light and dark mode both fit.
 const highlightStyle = HighlightStyle.define([
@@ -108,6 +115,15 @@ class CodeCell {
     this.output.setAttribute("aria-live", "polite");
     this.output.setAttribute("aria-label", `Output of cell ${this.number}`);
 
+    const hintId = `pycell-hint-${this.number}`;
+    const hint = document.createElement("p");
+    hint.className = "pycell__hint";
+    hint.id = hintId;
+    const toggle = IS_MAC ? "<kbd>Shift</kbd>+<kbd>Alt</kbd>+<kbd>M</kbd>" : "<kbd>Ctrl</kbd>+<kbd>M</kbd>";
+    hint.innerHTML =
+      "Tab indents. To leave the editor from the keyboard press <kbd>Esc</kbd> then <kbd>Tab</kbd> " +
+      `(or ${toggle}: Tab then moves focus). <kbd>Shift</kbd>+<kbd>Enter</kbd> runs the cell.`;
+
     const editorHost = document.createElement("div");
     editorHost.className = "pycell__editor";
     this.view = new EditorView({
@@ -125,21 +141,25 @@ class CodeCell {
           syntaxHighlighting(highlightStyle),
           editorTheme,
           EditorView.lineWrapping,
-          EditorView.contentAttributes.of({ "aria-label": `Python code cell ${this.number}` }),
+          EditorView.contentAttributes.of({
+            "aria-label": `Python code cell ${this.number}`,
+            "aria-describedby": hintId,
+          }),
           Prec.highest(
             keymap.of([
               { key: "Shift-Enter", run: () => (this.run(), true) },
               { key: "Mod-Enter", run: () => (this.run(), true) },
             ]),
           ),
-          // Tab indents; Escape then Tab moves focus on (CodeMirror's accessible default).
+          // Tab indents; Escape then Tab moves focus on, Ctrl+M toggles Tab to moving
+          // focus (CodeMirror's accessible defaults; the hint below says so).
           keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
           EditorView.updateListener.of((update) => update.docChanged && this.save()),
         ],
       }),
     });
 
-    this.element.replaceChildren(toolbar, editorHost, this.output);
+    this.element.replaceChildren(toolbar, editorHost, hint, this.output);
     this.element.dataset.mounted = "true";
     if (saved && saved.original !== this.original) {
       this.setState("Your edit is restored; the page's original code has changed since. Reset shows it.");

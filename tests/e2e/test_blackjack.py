@@ -77,7 +77,7 @@ def test_quick_look_trains_live_and_ends_with_gap_and_policies(trainer, page):
     assert maps.locator("td").count() == 2 * 280
     cell = maps.locator('table.bj-values[data-kind="value"] td').first
     expect(cell).to_have_attribute("title", re.compile(r"V = .*Q\(stick\) = .*Q\(hit\) = "))
-    assert maps.locator(".bj-scale").count() == 2
+    assert maps.locator(".saferlhub-scale").count() == 2
     # Where the agent hits, hitting has the higher Q-value (both grids come from Python).
     hits = [
         td.get_attribute("class") for td in trainer.locator(".bj-policy").first.locator("td").all()
