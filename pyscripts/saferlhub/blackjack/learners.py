@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 from saferlhub.blackjack.env import (
     ACTION_NAMES,
@@ -44,6 +44,11 @@ from saferlhub.blackjack.env import (
     state_index,
 )
 from saferlhub.blackjack.solver import PolicyEvaluator, optimal_value
+from saferlhub.schedules import SCHEDULES, schedule
+from saferlhub.settings import TINY as _TINY
+from saferlhub.settings import SettingError, check_fields, make, schema
+from saferlhub.settings import range_text as _range_text
+from saferlhub.settings import setting as _setting
 
 # A Q-table: q[state] == [Q(state, stick), Q(state, hit)], with state = state_index(...).
 QTable = list[list[float]]
@@ -98,9 +103,6 @@ UPDATE_RULES = {
     "sarsa": sarsa_update,
     "monte_carlo": monte_carlo_update,
 }
-SCHEDULES = ("constant", "linear", "exponential")
-# The smallest learning rate accepted: a rate of 0 would never learn.
-_TINY = 1e-6
 
 # Rewards the agent can be trained on. The game's are the true measure; the others
 # are proxies that sound sensible and teach the wrong thing.
@@ -113,12 +115,6 @@ REWARD_PRESETS = {
 }
 
 
-def _setting(default, label, description, low=None, high=None, choices=None):
-    meta = {"label": label, "description": description, "min": low, "max": high}
-    meta["choices"] = choices
-    return field(default=default, metadata=meta)
-
-
 # How the page names each choice.
 CHOICE_LABELS = {
     "q_learning": "Q-learning",
@@ -128,14 +124,6 @@ CHOICE_LABELS = {
     "linear": "linear decay",
     "exponential": "exponential decay",
 }
-
-
-class SettingError(ValueError):
-    """A setting out of its range; `setting` names it, the message is for a reader."""
-
-    def __init__(self, setting: str, message: str):
-        super().__init__(message)
-        self.setting = setting
 
 
 @dataclass
@@ -230,36 +218,7 @@ class TrainingSettings:
 
     def validate(self) -> None:
         """Raise SettingError (a ValueError) naming the first setting out of its range."""
-        for spec in fields(self):
-            value, meta = getattr(self, spec.name), spec.metadata
-            kind, label = _TYPES[spec.name], meta["label"]
-
-            def refuse(message, name=spec.name):
-                raise SettingError(name, message)
-
-            if kind is bool:
-                if not isinstance(value, bool):
-                    refuse(f"{label} must be on or off (true or false).")
-                continue
-            if kind is str:
-                if value not in meta["choices"]:
-                    choices = ", ".join(meta["choices"])
-                    refuse(f"{label} must be one of {choices}; {_shown(value)} is not.")
-                continue
-            if value is None or value == "":
-                refuse(f"{label} is empty: enter a number {range_text(spec.name)}.")
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                refuse(f"{label} must be a number {range_text(spec.name)}.")
-            if value != value:  # NaN
-                refuse(f"{label} must be a number {range_text(spec.name)}.")
-            if kind is int:
-                if not float(value).is_integer():
-                    refuse(f"{label} must be a whole number; {_shown(value)} is not.")
-                setattr(self, spec.name, value := int(value))
-            else:
-                setattr(self, spec.name, value := float(value))
-            if not meta["min"] <= value <= meta["max"]:
-                refuse(f"{label} must be {range_text(spec.name)}; {_shown(value)} is out of range.")
+        check_fields(self)
         if self.epsilon_min > self.epsilon_start:
             raise SettingError(
                 "epsilon_min",
@@ -290,31 +249,11 @@ class TrainingSettings:
         }
 
 
-def _shown(value) -> str:
-    """A value as a reader typed it: 5 rather than 5.0, quotes only around text."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _number(x: float) -> str:
-    if isinstance(x, int) or float(x).is_integer():
-        return f"{int(x):,}"
-    return f"{x:g}"
-
-
 def range_text(name: str) -> str:
     """The allowed range of a numeric setting, in words: "from 1 to 10,000,000"."""
-    meta = _FIELDS[name].metadata
-    low, high = meta["min"], meta["max"]
-    if low == _TINY:
-        return f"above 0 and at most {_number(high)}"
-    return f"from {_number(low)} to {_number(high)}"
+    return _range_text(_FIELDS[name])
 
 
-_TYPES = {"episodes": int, "checkpoints": int, "seed": int, "natural": bool, "sab": bool}
-_TYPES.update({name: str for name in ("method", "alpha_schedule", "epsilon_schedule")})
-_TYPES.update({spec.name: float for spec in fields(TrainingSettings) if spec.name not in _TYPES})
 _FIELDS = {spec.name: spec for spec in fields(TrainingSettings)}
 
 
@@ -359,20 +298,7 @@ PRESETS = {
 
 def make_settings(settings: TrainingSettings | dict | str | None = None, **changes):
     """TrainingSettings from a preset name, a dict or settings, with `changes` on top."""
-    if isinstance(settings, TrainingSettings):
-        values = asdict(settings)
-    elif isinstance(settings, str):
-        if settings not in PRESETS:
-            raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {settings!r}")
-        values = dict(PRESETS[settings])
-    else:
-        values = dict(settings or {})
-    values.update(changes)
-    known = [spec.name for spec in fields(TrainingSettings)]
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"unknown setting {unknown[0]!r}: expected one of {', '.join(known)}")
-    return TrainingSettings(**values)
+    return make(TrainingSettings, PRESETS, settings, changes)
 
 
 def settings_schema() -> list[dict]:
@@ -381,40 +307,7 @@ def settings_schema() -> list[dict]:
     Each: name, label (for a reader), type, default, description, range (in words),
     min, max, choices and choice_labels.
     """
-    return [
-        {
-            "name": spec.name,
-            "label": spec.metadata["label"],
-            "type": _TYPES[spec.name].__name__,
-            "default": spec.default,
-            "description": spec.metadata["description"],
-            "range": range_text(spec.name) if spec.metadata["min"] is not None else None,
-            "min": spec.metadata["min"],
-            "max": spec.metadata["max"],
-            "choices": spec.metadata["choices"],
-            "choice_labels": (
-                [CHOICE_LABELS[c] for c in spec.metadata["choices"]]
-                if spec.metadata["choices"]
-                else None
-            ),
-        }
-        for spec in fields(TrainingSettings)
-    ]
-
-
-def schedule(kind: str, start: float, end: float, episode: int, decay_episodes: float) -> float:
-    """A value going from `start` to `end` over `decay_episodes`, then staying at `end`.
-
-    "linear" moves in equal steps, "exponential" by equal factors (end must be > 0),
-    "constant" stays at `start`.
-    """
-    if kind == "constant":
-        return start
-    if episode >= decay_episodes:
-        return end
-    if kind == "linear":
-        return start + (end - start) * (episode / decay_episodes)
-    return start * (end / start) ** (episode / decay_episodes)
+    return schema(TrainingSettings, CHOICE_LABELS)
 
 
 def greedy_policy(q: QTable) -> list[int]:

@@ -1,0 +1,152 @@
+"""Settings of a training run as a dataclass a page can render and a reader can mistype.
+
+Every learner in `saferlhub` describes its settings the same way: a dataclass whose
+fields are made with `setting(...)`, carrying a label and a description for a
+reader, a range for numbers and a list of choices for text. From that one
+declaration come
+
+- `check_fields(settings)`: each value's type and range, refused with a
+  `SettingError` that names the field and says why in words a reader follows;
+- `range_text(spec)`: the range in words ("from 1 to 10,000,000");
+- `schema(cls, choice_labels)`: the settings as JSON for the page's controls;
+- `make(cls, presets, settings, changes)`: settings from a preset name, a dict or
+  another settings object, with changes on top, unknown names refused.
+
+A field's type is its default's type (bool, int, float or str), so a whole-number
+default such as `episodes: int = setting(1000, ...)` makes a whole-number field and
+`alpha: float = setting(0.1, ...)` a real-valued one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, field, fields
+
+# The smallest value accepted where 0 must be refused (a learning rate of 0 never learns);
+# its range reads "above 0 and at most ...".
+TINY = 1e-6
+
+
+def setting(default, label, description, low=None, high=None, choices=None):
+    """A dataclass field with what a page needs to show it and `check_fields` to check it."""
+    meta = {"label": label, "description": description, "min": low, "max": high}
+    meta["choices"] = choices
+    return field(default=default, metadata=meta)
+
+
+class SettingError(ValueError):
+    """A setting out of its range; `setting` names it, the message is for a reader."""
+
+    def __init__(self, setting: str, message: str):
+        super().__init__(message)
+        self.setting = setting
+
+
+def field_type(spec) -> type:
+    """bool, int, float or str: the type of the field's default."""
+    return type(spec.default)
+
+
+def shown(value) -> str:
+    """A value as a reader typed it: 5 rather than 5.0, quotes only around text."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def number_text(x: float) -> str:
+    """1,000,000 for whole numbers, 0.05 for the rest."""
+    if isinstance(x, int) or float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
+def range_text(spec) -> str:
+    """The allowed range of a numeric field, in words: "from 1 to 10,000,000"."""
+    low, high = spec.metadata["min"], spec.metadata["max"]
+    if low == TINY:
+        return f"above 0 and at most {number_text(high)}"
+    return f"from {number_text(low)} to {number_text(high)}"
+
+
+def check_fields(settings) -> None:
+    """Check and normalise every field of `settings` (ints as int, reals as float).
+
+    Raises SettingError naming the first field whose value has the wrong type or
+    lies outside its range. Rules between fields are the caller's to add.
+    """
+    for spec in fields(settings):
+        value, meta = getattr(settings, spec.name), spec.metadata
+        kind, label = field_type(spec), meta["label"]
+
+        def refuse(message, name=spec.name):
+            raise SettingError(name, message)
+
+        if kind is bool:
+            if not isinstance(value, bool):
+                refuse(f"{label} must be on or off (true or false).")
+            continue
+        if kind is str:
+            if value not in meta["choices"]:
+                choices = ", ".join(meta["choices"])
+                refuse(f"{label} must be one of {choices}; {shown(value)} is not.")
+            continue
+        if value is None or value == "":
+            refuse(f"{label} is empty: enter a number {range_text(spec)}.")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            refuse(f"{label} must be a number {range_text(spec)}.")
+        if value != value:  # NaN
+            refuse(f"{label} must be a number {range_text(spec)}.")
+        if kind is int:
+            if not float(value).is_integer():
+                refuse(f"{label} must be a whole number; {shown(value)} is not.")
+            setattr(settings, spec.name, value := int(value))
+        else:
+            setattr(settings, spec.name, value := float(value))
+        if not meta["min"] <= value <= meta["max"]:
+            refuse(f"{label} must be {range_text(spec)}; {shown(value)} is out of range.")
+
+
+def schema(cls, choice_labels: dict[str, str] | None = None) -> list[dict]:
+    """The fields of settings class `cls` as JSON for a page's controls.
+
+    Each: name, label (for a reader), type, default, description, range (in words),
+    min, max, choices and choice_labels (from `choice_labels`, else the choices).
+    """
+    labels = choice_labels or {}
+    return [
+        {
+            "name": spec.name,
+            "label": spec.metadata["label"],
+            "type": field_type(spec).__name__,
+            "default": spec.default,
+            "description": spec.metadata["description"],
+            "range": range_text(spec) if spec.metadata["min"] is not None else None,
+            "min": spec.metadata["min"],
+            "max": spec.metadata["max"],
+            "choices": spec.metadata["choices"],
+            "choice_labels": (
+                [labels.get(c, c) for c in spec.metadata["choices"]]
+                if spec.metadata["choices"]
+                else None
+            ),
+        }
+        for spec in fields(cls)
+    ]
+
+
+def make(cls, presets: dict[str, dict], settings=None, changes: dict | None = None):
+    """Settings of class `cls` from a preset name, a dict or settings, `changes` on top."""
+    if isinstance(settings, cls):
+        values = asdict(settings)
+    elif isinstance(settings, str):
+        if settings not in presets:
+            raise ValueError(f"preset must be one of {', '.join(presets)}; got {settings!r}")
+        values = dict(presets[settings])
+    else:
+        values = dict(settings or {})
+    values.update(changes or {})
+    known = [spec.name for spec in fields(cls)]
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown setting {unknown[0]!r}: expected one of {', '.join(known)}")
+    return cls(**values)
