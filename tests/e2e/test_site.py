@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_python
+from tests.e2e.harness import SITE
 
 pytestmark = pytest.mark.e2e
 
@@ -65,3 +67,40 @@ def test_search_finds_the_playground(page, site_url):
     expect(page.locator(".md-search-result__item").first).to_contain_text(
         "playground", ignore_case=True
     )
+
+
+def test_the_search_index_holds_no_tex():
+    index = json.loads((SITE / "search" / "search_index.json").read_text())
+    texts = [doc["text"] for doc in index["docs"]]
+    assert any("ε" in text for text in texts)  # maths became text, it did not vanish
+    leftovers = [t for t in texts if re.search(r"\\[(\[]|\\[a-zA-Z]+", t)]
+    assert not leftovers, leftovers[0][:300]
+
+
+def test_search_results_show_maths_as_text(page, site_url):
+    page.goto(site_url)
+    page.locator(".md-search__input").click()
+    page.keyboard.type("exploration")
+    results = page.locator(".md-search-result__item")
+    expect(results.first).to_be_visible()
+    assert "\\(" not in page.locator(".md-search-result").inner_text()
+
+
+def test_every_page_links_its_source_and_the_footer_the_licence(page, site_url):
+    # The request guard fails this test if Material asks api.github.com for the
+    # repository's stars, as its source link does unless overridden.
+    repo = "https://github.com/saferlhub/saferlhub"
+    for path, source in [("playground/", "playground.md"), ("", "index.md")]:
+        page.goto(site_url + path)
+        expect(
+            page.locator(f'a.md-content__button[href="{repo}/edit/main/docs/{source}"]')
+        ).to_have_count(1)
+        footer = page.locator("footer")
+        expect(footer.get_by_role("link", name="MIT licence")).to_have_attribute(
+            "href", f"{repo}/blob/main/LICENSE"
+        )
+        expect(footer.get_by_role("link", name="Contributing")).to_have_attribute(
+            "href", f"{repo}/blob/main/CONTRIBUTING.md"
+        )
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".md-header a.md-source")).to_have_attribute("href", repo)
