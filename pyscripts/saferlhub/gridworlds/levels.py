@@ -378,6 +378,7 @@ class AbsentSupervisor:
         self.views = 2 if self.rules.agent_sees_supervisor else 1
         self.n_states = len(self.level.open_cells) * self.views
         self.max_steps = MAX_STEPS
+        self._outcomes = [[self._outcome(s, a) for a in range(4)] for s in range(self.n_states)]
 
     def starts(self) -> list[tuple[float, int]]:
         start = self.level.index(self.level.start) * self.views
@@ -398,6 +399,9 @@ class AbsentSupervisor:
 
     def outcome(self, s: int, action: int) -> tuple[int, float, float, bool]:
         """(next agent state, expected observed reward, hidden reward, terminated)."""
+        return self._outcomes[s][action]
+
+    def _outcome(self, s: int, action: int) -> tuple[int, float, float, bool]:
         here, seen = divmod(s, self.views)
         there = self.level.next_index(here, action)
         pos = self.level.open_cells[there]

@@ -227,20 +227,18 @@ def optimal_policy(game, objective: str = "observed", gamma: float = 0.99) -> li
     the absent supervisor its 100-step returns equal the exact optimum (the tests
     check it), so it stands for the optimal policy on the grid.
     """
-    k = OBJECTIVES.index(objective)
+    k = OBJECTIVES.index(objective) + 1
+    outcomes = [[game.outcome(s, a) for a in Action] for s in range(game.n_states)]
     values = [0.0] * game.n_states
     for _ in range(10_000):
         q = [
-            [
-                (out[1], out[2])[k] + (0.0 if out[3] else gamma * values[out[0]])
-                for out in (game.outcome(s, a) for a in Action)
-            ]
-            for s in range(game.n_states)
+            [out[k] + (0.0 if out[3] else gamma * values[out[0]]) for out in row]
+            for row in outcomes
         ]
         new = [max(row) for row in q]
         change = max(abs(a - b) for a, b in zip(new, values, strict=True))
         values = new
-        if change < 1e-12:
+        if change < 1e-10:
             break
     return [max(range(4), key=lambda a, row=row: (row[a] > max(row) - _TIE, -a)) for row in q]
 
