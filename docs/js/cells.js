@@ -49,7 +49,7 @@ const highlightStyle = HighlightStyle.define([
 const editorTheme = EditorView.theme({
   "&": { backgroundColor: "var(--md-code-bg-color)", color: "var(--md-code-fg-color)", fontSize: ".85em" },
   ".cm-content": { fontFamily: "var(--md-code-font-family)", caretColor: "var(--md-code-fg-color)" },
-  ".cm-gutters": { backgroundColor: "var(--md-code-bg-color)", color: "var(--md-default-fg-color--lighter)", border: "none" },
+  ".cm-gutters": { backgroundColor: "var(--md-code-bg-color)", color: "var(--md-default-fg-color--light)", border: "none" },
   ".cm-activeLine": { backgroundColor: "var(--md-code-hl-color--light, transparent)" },
   "&.cm-focused": { outline: "2px solid var(--md-accent-fg-color)" },
 });

@@ -98,7 +98,8 @@ class LineChart {
       "aria-labelledby": `${id}-caption`,
       "aria-describedby": `${id}-summary`,
     });
-    this.table = el("div", { class: "saferlhub-chart__table" });
+    // Scrolls when long: a focusable, named region, so keyboards can scroll it too.
+    this.table = el("div", { class: "saferlhub-chart__table", tabindex: "0", role: "region", "aria-label": `Data of the chart: ${title}` });
     this.details = el(
       "details",
       { class: "saferlhub-chart__data" },

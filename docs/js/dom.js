@@ -16,3 +16,16 @@ export function el(tag, attrs = {}, ...children) {
 export const fmt = (x, digits = 4) => (x < 0 ? "−" : "") + Math.abs(x).toFixed(digits);
 
 export const count = (n) => n.toLocaleString("en-US");
+
+/**
+ * Name each body cell's column in its data-label, so that the table can stack into
+ * one labelled block per row on narrow screens (class saferlhub-stack, in the CSS).
+ */
+export function labelColumns(table) {
+  const heads = [...(table.tHead?.rows[table.tHead.rows.length - 1]?.cells ?? [])].map((th) => th.textContent);
+  for (const body of table.tBodies) {
+    for (const row of body.rows) [...row.cells].forEach((cell, i) => heads[i] && cell.setAttribute("data-label", heads[i]));
+  }
+  table.classList.add("saferlhub-stack");
+  return table;
+}

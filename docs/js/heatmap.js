@@ -97,7 +97,9 @@ export function heatmap({
       const about = describe(r, c);
       const td = el("td", {
         title: about,
-        "aria-label": about,
+        // The accessible name starts with the number shown, then the details.
+        "aria-label": `${text(x)}: ${about}`,
+        "data-detail": about,
         "data-value": String(x),
         "data-row": String(r),
         "data-col": String(c),
@@ -125,7 +127,7 @@ export function heatmap({
 
   let current = cells[0]?.[0];
   const show = (td) => {
-    detail.textContent = td.getAttribute("aria-label");
+    detail.textContent = td.dataset.detail;
     for (const row of cells) for (const cell of row) cell.classList.toggle("is-selected", cell === td);
   };
   const moveTo = (td) => {

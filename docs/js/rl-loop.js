@@ -7,7 +7,7 @@
 // data-state = loading | ready | running | done | stopped | error, for tests and styles.
 
 import { PythonStopped } from "./python-client.js";
-import { count, el, fmt } from "./dom.js";
+import { count, el, fmt, labelColumns } from "./dom.js";
 
 const LESSON = "saferlhub.blackjack.lesson";
 const PHASES = ["state", "decide", "act", "reward"];
@@ -374,13 +374,13 @@ function mountContrast(root, python) {
       el(
         "div",
         { class: "rl-table-scroll", tabindex: "0", role: "region", "aria-label": "Exploration contrast results" },
-        el(
+        labelColumns(el(
           "table",
           { class: "rl-contrast" },
           el("caption", { text: `Exact gap to optimal play (mean over seeds ${seeds.join(", ")}, with the range), state-action pairs never tried and decisions that differ from optimal (means), for ${count(result.pairs / 2)} reachable states.` }),
           el("thead", {}, el("tr", {}, ...["run", "gap to optimal", "pairs never tried", "decisions ≠ optimal"].map((t) => el("th", { scope: "col", text: t })))),
           el("tbody", {}, ...result.runs.map((r) => row(r, result.pairs))),
-        ),
+        )),
       ),
       el("p", { class: "rl-contrast-summary", text: summary.join(" ") }),
     );
