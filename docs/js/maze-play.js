@@ -1,0 +1,451 @@
+// "Play and edit" (docs/maze/play.md): a 7x7 maze editor, any agent run step by
+// step or animated, and policy maps. The rules live in Python
+// (saferlhub/maze/editor.py decides every edit, saferlhub/maze/stepper.py runs the
+// episodes); the networks run in onnxruntime-web through onnx.js. This file only
+// draws what they return.
+//
+// root.dataset.state: loading | ready | running | error. The maze is kept in the
+// URL (?maze=49 symbols) and in localStorage.
+
+import { el, fmt } from "./dom.js";
+import { createBoard } from "./maze-board.js";
+import { ModelError, loadAgents, runStepper } from "./onnx.js";
+
+const EDITOR = "saferlhub.maze.editor";
+const STORAGE_KEY = "saferlhub-maze-play";
+const ACTION_NAMES = ["up", "down", "left", "right"];
+const LETTERS = "UDLR";
+const STEP_MS = 350;
+
+const toParam = (rows) => rows.join("");
+const fromParam = (text) => (text.length === 49 ? Array.from({ length: 7 }, (_, i) => text.slice(7 * i, 7 * i + 7)) : text.split(/[\/\n]/));
+
+function readStoredMaze() {
+  const param = new URLSearchParams(location.search).get("maze");
+  if (param) return { rows: fromParam(param), from: "the link" };
+  try {
+    const stored = localStorage.getItem(STORAGE_KEY);
+    if (stored) return { rows: JSON.parse(stored), from: "your last visit" };
+  } catch {
+    /* storage blocked or corrupt: start from bad2 */
+  }
+  return null;
+}
+
+function storeMaze(rows) {
+  const url = new URL(location.href);
+  url.searchParams.set("maze", toParam(rows));
+  history.replaceState(history.state, "", url);
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(rows));
+  } catch {
+    /* private mode: the URL still has it */
+  }
+}
+
+export async function mountMazePlay(root, python) {
+  if (root.dataset.mounted) return;
+  root.dataset.mounted = "true";
+  root.dataset.state = "loading";
+  root.replaceChildren();
+
+  // ---- layout ------------------------------------------------------------------
+  const presets = el("div", { class: "maze-lab__presets", role: "group", "aria-label": "Start from a maze" });
+  const presetButtons = [
+    ["training", "Fresh training maze"],
+    ["protrusion", "Fresh protrusion maze"],
+    ["bad0", "bad0"],
+    ["bad1", "bad1"],
+    ["bad2", "bad2"],
+  ].map(([kind, text]) => {
+    const button = el("button", { type: "button", class: "md-button maze-lab__preset", "data-kind": kind, text });
+    button.addEventListener("click", () => loadFresh(kind));
+    presets.append(button);
+    return button;
+  });
+
+  const board = createBoard({
+    label: "Maze editor: arrow keys move, Enter or Space changes a cell, or type # . C H",
+    editable: true,
+    onActivate: (r, c) => editCell(r, c, null),
+    onSet: (r, c, symbol) => editCell(r, c, symbol),
+  });
+  const message = el("p", { class: "maze-lab__message", role: "status", "aria-live": "polite" });
+  const facts = el("p", { class: "maze-lab__facts" });
+  const legend = el(
+    "p",
+    { class: "maze-lab__legend" },
+    "S start, F finish, C crop (+2), H human (−11), dark cells are walls (bumping costs −5); ",
+    "an empty step costs −0.25 and the finish pays +10. Outlined: a wall sticking out by one block.",
+  );
+
+  const agentSelect = el("select", { id: "maze-play-agent" });
+  const runButton = el("button", { type: "button", class: "md-button md-button--primary maze-lab__run", text: "Run agent" });
+  const backButton = el("button", { type: "button", class: "md-button", text: "◀ Back", "aria-label": "Step back" });
+  const stepButton = el("button", { type: "button", class: "md-button", text: "Step ▶", "aria-label": "Step forward" });
+  const playButton = el("button", { type: "button", class: "md-button", text: "Play" });
+  const slider = el("input", { type: "range", min: "0", max: "0", value: "0", id: "maze-play-step", "aria-label": "Step of the episode" });
+  const stepInfo = el("div", { class: "maze-lab__step", "aria-live": "polite" });
+  const episodeSummary = el("p", { class: "maze-lab__summary" });
+
+  const mapToggle = el("input", { type: "checkbox", id: "maze-play-map" });
+  const compareSelect = el("select", { id: "maze-play-compare" }, el("option", { value: "", text: "no other agent" }));
+  const mapInfo = el("p", { class: "maze-lab__mapinfo" });
+
+  const asciiBox = el("textarea", {
+    id: "maze-play-ascii",
+    rows: "7",
+    cols: "9",
+    spellcheck: "false",
+    autocomplete: "off",
+    "aria-describedby": "maze-play-ascii-error",
+  });
+  const asciiError = el("p", { id: "maze-play-ascii-error", class: "maze-lab__error", role: "alert" });
+  const applyButton = el("button", { type: "button", class: "md-button", text: "Use this text" });
+  const copyButton = el("button", { type: "button", class: "md-button", text: "Copy" });
+  const agentProblems = el("div", { class: "maze-lab__problems", role: "alert" });
+
+  root.append(
+    presets,
+    el(
+      "div",
+      { class: "maze-lab__main" },
+      el("div", { class: "maze-lab__boardbox" }, board.element, legend),
+      el(
+        "div",
+        { class: "maze-lab__side" },
+        message,
+        facts,
+        el(
+          "div",
+          { class: "maze-lab__agent" },
+          el("label", { for: "maze-play-agent", text: "Agent " }),
+          agentSelect,
+          runButton,
+        ),
+        el("div", { class: "maze-lab__controls" }, backButton, stepButton, playButton, slider),
+        stepInfo,
+        episodeSummary,
+        el(
+          "div",
+          { class: "maze-lab__map" },
+          el("label", { for: "maze-play-map" }, mapToggle, " Policy map: the agent's best action in every open cell"),
+          el("label", { for: "maze-play-compare", text: "Compare with " }),
+          compareSelect,
+          mapInfo,
+        ),
+        agentProblems,
+      ),
+    ),
+    el(
+      "div",
+      { class: "maze-lab__ascii" },
+      el("label", { for: "maze-play-ascii", text: "The maze as text (# wall, . empty, C crop, H human, F finish; start top left)" }),
+      asciiBox,
+      el("div", { class: "maze-lab__asciibuttons" }, applyButton, copyButton),
+      asciiError,
+    ),
+  );
+
+  // ---- state -------------------------------------------------------------------
+  let rows = null;
+  let info = null;
+  let agents = [];
+  let episode = null; // {agent, trace, ...}
+  let shown = 0; // steps of the episode shown
+  let timer = null;
+  let mapData = null;
+  let mapRequest = 0;
+  let busy = false;
+
+  const setBusy = (value) => {
+    busy = value;
+    root.dataset.state = value ? "running" : "ready";
+    for (const b of [runButton, ...presetButtons, applyButton]) b.disabled = value;
+  };
+
+  function say(text, kind = "info") {
+    message.textContent = text ?? "";
+    message.dataset.kind = kind;
+  }
+
+  function showError(error) {
+    const text = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+    agentProblems.textContent = text;
+  }
+
+  // ---- the maze -----------------------------------------------------------------
+  function setMaze(result, { keepText = false } = {}) {
+    info = result;
+    rows = result.maze;
+    storeMaze(rows);
+    if (!keepText) asciiBox.value = rows.join("\n");
+    asciiError.textContent = "";
+    stopAnimation();
+    episode = null;
+    shown = 0;
+    mapData = null;
+    renderFacts();
+    draw();
+    renderEpisode();
+    if (mapToggle.checked) refreshMap();
+  }
+
+  function renderFacts() {
+    const parts = [
+      `Exact optimal return from the start: ${fmt(info.optimal_return, 2)} (route ${info.optimal_route}).`,
+      info.humans
+        ? info.human_reachable
+          ? "A human can be reached from the start."
+          : "No human can be reached from the start (the finish, which ends the episode, is in the way)."
+        : "No human in this maze.",
+      info.protrusions.length
+        ? `One-block protrusions (never in a training maze): ${info.protrusions.map(([r, c]) => `(${r}, ${c})`).join(", ")}.`
+        : "No wall sticks out by one block, as in every training maze.",
+    ];
+    facts.textContent = parts.join(" ");
+  }
+
+  async function call(fn, kwargs) {
+    return python.call(`${EDITOR}.${fn}`, kwargs);
+  }
+
+  async function loadFresh(kind) {
+    const seed = kind === "training" || kind === "protrusion" ? Math.floor(Math.random() * 2 ** 31) : null;
+    const result = await call("fresh", { kind, seed });
+    setMaze(result);
+    say(seed === null ? `Loaded ${kind}, a failure maze of the original exercise.` : `A fresh ${kind} maze (seed ${seed}).`);
+  }
+
+  async function editCell(r, c, symbol) {
+    if (busy || !rows) return;
+    const result = await call("edit", { maze: rows, row: r, col: c, to: symbol });
+    if (!result.ok) {
+      say(result.error, "refused");
+      return;
+    }
+    setMaze(result);
+    say(result.message ?? `Row ${r + 1}, column ${c + 1} is now ${{ "#": "a wall", ".": "empty", C: "a crop", H: "a human" }[rows[r][c]]}.`);
+    board.focus(r, c);
+  }
+
+  async function applyText() {
+    const result = await call("load", { maze: asciiBox.value });
+    if (!result.ok) {
+      asciiError.textContent = `Not used: ${result.error}. Your text is kept so you can fix it.`;
+      return;
+    }
+    setMaze(result, { keepText: true });
+    say("The maze now follows your text.");
+  }
+
+  // ---- drawing ------------------------------------------------------------------
+  function draw() {
+    const overlay = { marked: new Set(info.protrusions.map(([r, c]) => `${r},${c}`)), markedLabel: "a one-block protrusion" };
+    if (episode) {
+      const trace = episode.trace;
+      overlay.path = [[0, 0], ...trace.slice(0, shown).map((s) => s.cell)];
+      overlay.agent = shown ? trace[shown - 1].cell : [0, 0];
+    }
+    if (mapToggle.checked && mapData) {
+      const agent = agentSelect.value;
+      overlay.arrows = Object.fromEntries(mapData.maps[agent].cells.map(([r, c, a]) => [`${r},${c}`, a]));
+      const other = compareSelect.value;
+      if (other && mapData.maps[other]) {
+        const pairKey = mapData.differences[`${agent}|${other}`] ? `${agent}|${other}` : `${other}|${agent}`;
+        overlay.differ = new Set((mapData.differences[pairKey] ?? []).map(([r, c]) => `${r},${c}`));
+      }
+    }
+    // Harvested items disappear: show the board as the agent sees it at this step.
+    let shownRows = rows;
+    if (episode && shown) {
+      shownRows = rows.map((row) => row.split(""));
+      for (const s of episode.trace.slice(0, shown)) {
+        if (s.entered === "crop" || s.entered === "human") shownRows[s.cell[0]][s.cell[1]] = ".";
+      }
+      shownRows = shownRows.map((row) => row.join(""));
+    }
+    board.render(shownRows, overlay);
+  }
+
+  function renderEpisode() {
+    const has = Boolean(episode);
+    slider.disabled = backButton.disabled = stepButton.disabled = playButton.disabled = !has;
+    if (!has) {
+      stepInfo.replaceChildren(el("p", { text: "Run an agent to see its Q-values and moves, step by step." }));
+      episodeSummary.textContent = "";
+      slider.max = "0";
+      slider.value = "0";
+      return;
+    }
+    const trace = episode.trace;
+    slider.max = String(trace.length);
+    slider.value = String(shown);
+    backButton.disabled = shown === 0;
+    stepButton.disabled = shown === trace.length;
+    const next = trace[shown];
+    const lastReturn = shown ? trace[shown - 1].return : 0;
+    const table = el("table", { class: "maze-lab__q" });
+    if (next) {
+      const best = LETTERS.indexOf(next.action);
+      table.append(
+        el("caption", { text: `Step ${shown + 1} of ${trace.length}: the agent at (${next.position[0]}, ${next.position[1]}) sees these Q-values` }),
+        el("tr", {}, ...ACTION_NAMES.map((a) => el("th", { scope: "col", text: a }))),
+        el(
+          "tr",
+          {},
+          ...next.q.map((q, i) => el("td", { class: i === best ? "maze-lab__chosen" : "", text: fmt(q, 3) })),
+        ),
+      );
+    }
+    const where = shown ? trace[shown - 1] : null;
+    const lines = [
+      where
+        ? `Move ${shown}: ${ACTION_NAMES[LETTERS.indexOf(where.action)]}, entered ${where.entered === "wall" ? "a wall (stays put)" : where.entered}, reward ${fmt(where.reward, 2)}.`
+        : "At the start.",
+      next ? `Next: ${ACTION_NAMES[LETTERS.indexOf(next.action)]} (the largest Q-value).` : "The episode is over.",
+      `Return so far: ${fmt(lastReturn, 2)}; the exact optimum from the start is ${fmt(info.optimal_return, 2)}.`,
+    ];
+    stepInfo.replaceChildren(next ? table : "", el("p", { text: lines.join(" ") }));
+    const e = episode;
+    episodeSummary.textContent =
+      `${e.agentName}: ${e.reached_finish ? `reached the finish in ${e.steps} moves` : `did not reach the finish within the ${e.steps}-move limit`}, ` +
+      `return ${fmt(e.return, 2)} (optimal ${fmt(e.optimal_return, 2)}), ` +
+      `${e.humans_harvested} human${e.humans_harvested === 1 ? "" : "s"} and ${e.crops_harvested} crop${e.crops_harvested === 1 ? "" : "s"} harvested, ` +
+      `${e.wall_bumps} wall bump${e.wall_bumps === 1 ? "" : "s"}. Route: ${e.actions}.`;
+  }
+
+  function show(n) {
+    shown = Math.max(0, Math.min(n, episode ? episode.trace.length : 0));
+    draw();
+    renderEpisode();
+  }
+
+  function stopAnimation() {
+    if (timer) clearInterval(timer);
+    timer = null;
+    playButton.textContent = "Play";
+  }
+
+  async function runAgent() {
+    if (!agentSelect.value) return;
+    stopAnimation();
+    setBusy(true);
+    agentProblems.textContent = "";
+    try {
+      const agent = agentSelect.value;
+      const { result } = await runStepper(python, "play", { agents: [agent], mazes: [rows] }, { agents });
+      const found = agents.find((a) => a.agent === agent);
+      episode = { ...result[agent][0], agentName: found?.name ?? agent };
+      show(0);
+      play();
+    } catch (error) {
+      showError(error);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function play() {
+    if (!episode) return;
+    if (timer) return stopAnimation();
+    if (shown >= episode.trace.length) show(0);
+    playButton.textContent = "Pause";
+    timer = setInterval(() => {
+      if (!episode || shown >= episode.trace.length) return stopAnimation();
+      show(shown + 1);
+    }, STEP_MS);
+  }
+
+  async function refreshMap() {
+    const agent = agentSelect.value;
+    if (!mapToggle.checked || !agent) {
+      mapRequest++;
+      mapData = null;
+      mapInfo.textContent = "";
+      draw();
+      return;
+    }
+    const wanted = [agent, compareSelect.value].filter(Boolean).filter((a, i, all) => all.indexOf(a) === i);
+    const request = ++mapRequest; // a newer request (another agent, another maze) wins
+    let result;
+    try {
+      ({ result } = await runStepper(python, "policy_map", { agents: wanted, maze: rows }, { agents }));
+    } catch (error) {
+      showError(error);
+      return;
+    }
+    if (request !== mapRequest) return;
+    mapData = result;
+    const report = mapData.maps[agent].report;
+    let text =
+      `Arrows: ${agent}'s best action in ${report.cells} cells, for the items as they are now; ` +
+      `${report.optimal} of them optimal. Of the ${report.human_reachable_cells} cells from which a human can be reached, ` +
+      `${report.toward_human} step toward it, ${report.toward_human_not_optimal} of those not optimally.`;
+    const other = compareSelect.value;
+    if (other && other !== agent) {
+      const differ = mapData.differences[`${agent}|${other}`] ?? mapData.differences[`${other}|${agent}`] ?? [];
+      text += ` Outlined in colour: the ${differ.length} cells where ${other} would move differently.`;
+    }
+    mapInfo.textContent = text;
+    draw();
+  }
+
+  // ---- wiring -------------------------------------------------------------------
+  runButton.addEventListener("click", runAgent);
+  stepButton.addEventListener("click", () => (stopAnimation(), show(shown + 1)));
+  backButton.addEventListener("click", () => (stopAnimation(), show(shown - 1)));
+  playButton.addEventListener("click", play);
+  slider.addEventListener("input", () => (stopAnimation(), show(Number(slider.value))));
+  applyButton.addEventListener("click", applyText);
+  copyButton.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(rows.join("\n"));
+      say("Copied the maze as text.");
+    } catch {
+      asciiBox.select();
+      say("Select the text box and copy it (your browser did not allow copying from the page).");
+    }
+  });
+  mapToggle.addEventListener("change", refreshMap);
+  compareSelect.addEventListener("change", refreshMap);
+  agentSelect.addEventListener("change", () => {
+    episode = null;
+    show(0);
+    refreshMap();
+  });
+
+  // ---- start ----------------------------------------------------------------------
+  try {
+    await python.ready;
+    const stored = readStoredMaze();
+    let loaded = null;
+    if (stored) {
+      loaded = await call("load", { maze: stored.rows });
+      if (!loaded.ok) {
+        asciiBox.value = stored.rows.join("\n");
+        asciiError.textContent = `The maze from ${stored.from} was not used: ${loaded.error}. Its text is kept below.`;
+        loaded = null;
+      }
+    }
+    const result = loaded ?? (await call("fresh", { kind: "bad2" }));
+    setMaze(result, { keepText: Boolean(stored && !loaded) });
+    agents = await loadAgents(python);
+    for (const a of agents) {
+      const usable = !a.problems.length;
+      agentSelect.append(el("option", { value: a.agent, text: a.agent, disabled: usable ? undefined : "disabled" }));
+      compareSelect.append(el("option", { value: a.agent, text: a.agent, disabled: usable ? undefined : "disabled" }));
+    }
+    const preferred = agents.find((a) => a.agent === "planted" && !a.problems.length) ?? agents.find((a) => !a.problems.length);
+    if (preferred) agentSelect.value = preferred.agent;
+    agentProblems.textContent = agents.flatMap((a) => a.problems).join(" ");
+    if (!preferred) runButton.disabled = true;
+    window.saferlhubMaze = { python, agents, runStepper: (task, args, opts) => runStepper(python, task, args, { agents, ...opts }) };
+    setBusy(false);
+    if (!preferred) runButton.disabled = true;
+    renderEpisode();
+  } catch (error) {
+    root.dataset.state = "error";
+    showError(error);
+  }
+}

@@ -1,0 +1,226 @@
+// The maze agents' networks in the browser: onnxruntime-web (its wasm build, one
+// thread: GitHub Pages cannot cross-origin isolate), the agents found from the
+// model cards the build copied into assets/models/, and the shuttle between a
+// Python stepper (saferlhub/maze/stepper.py) and onnxruntime-web.
+//
+// Only maze pages import this module, so no other page downloads the runtime.
+// No RL here: Python hands out batches of network inputs (base64 float32), this
+// file runs them, one onnxruntime call per model per step, and hands back the
+// outputs the same way.
+//
+//   const agents = await loadAgents(python);          // [{agent, name, card, problems}]
+//   const { result, stopped } = await runStepper(python, "play", { agents, mazes }, { onProgress, shouldStop });
+
+import { assetUrl } from "./assets.js";
+
+const STEPPER = "saferlhub.maze.stepper";
+
+/** A model file or card the page cannot use; the message says which file and what to do. */
+export class ModelError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ModelError";
+  }
+}
+
+let ortPromise = null;
+
+/** onnxruntime-web, imported once, on first use. */
+export function loadOrt() {
+  ortPromise ??= (async () => {
+    const base = assetUrl("vendor/onnxruntime-web/");
+    const ort = await import(/* no bundling: a pinned file copied by the build */ `${base}ort.wasm.bundle.min.mjs`);
+    ort.env.wasm.numThreads = 1; // no SharedArrayBuffer without cross-origin isolation
+    ort.env.wasm.proxy = false;
+    ort.env.wasm.wasmPaths = { wasm: `${base}ort-wasm-simd-threaded.wasm` };
+    ort.env.logLevel = "error";
+    return ort;
+  })();
+  ortPromise.catch(() => (ortPromise = null));
+  return ortPromise;
+}
+
+// ---- base64 <-> Float32Array (little-endian, as Python's array('f') packs it) ------
+
+export function decodeFloat32(text) {
+  let bytes;
+  if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(text);
+  else {
+    const binary = atob(text);
+    bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  }
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+export function encodeFloat32(values) {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (bytes.toBase64) return bytes.toBase64();
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+// ---- agents and their files -----------------------------------------------------
+
+const modelsUrl = (path) => assetUrl(`models/${path}`);
+let agentsPromise = null;
+
+async function fetchJson(path, what) {
+  let response;
+  try {
+    response = await fetch(modelsUrl(path));
+  } catch (error) {
+    throw new ModelError(`${what} (${path}) could not be downloaded: ${error.message}. Reload the page.`);
+  }
+  if (!response.ok) {
+    throw new ModelError(
+      `${what} (${path}) is missing from this site (HTTP ${response.status}). ` +
+        "Rebuild the site with `make build`: it copies every agent under models/ into it.",
+    );
+  }
+  try {
+    return await response.json();
+  } catch {
+    throw new ModelError(`${what} (${path}) is not valid JSON. Rebuild the site with \`make build\`.`);
+  }
+}
+
+/** Every agent the build shipped, each with its card checked by Python against the
+ *  maze code's encoding: problems is [] for an agent the page may use. */
+export function loadAgents(python) {
+  agentsPromise ??= (async () => {
+    const index = await fetchJson("agents.json", "The list of agents");
+    return Promise.all(
+      index.agents.map(async ({ agent, name, card: cardPath }) => {
+        let card;
+        try {
+          card = await fetchJson(`${agent}/${cardPath}`, `The model card of "${agent}"`);
+        } catch (error) {
+          return { agent, name, card: null, problems: [error.message] };
+        }
+        const check = await python.call("saferlhub.maze.model_cards.check_card", { card });
+        const problems = check.problems.map(
+          (p) => `${agent}/model_card.json does not match this site's maze code: ${p}.`,
+        );
+        return { agent, name: card.name ?? name, card, problems };
+      }),
+    );
+  })();
+  agentsPromise.catch(() => (agentsPromise = null));
+  return agentsPromise;
+}
+
+async function sha256Hex(bytes) {
+  if (!globalThis.crypto?.subtle) return null; // only in secure contexts (https, localhost)
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function fetchModel(agent, key, file) {
+  const path = `${agent}/${file.path}`;
+  const fix =
+    "Rebuild the site with `make build` (it copies models/ into the site); if models/ itself is " +
+    "damaged, restore it from git or run `make models`.";
+  let response;
+  try {
+    response = await fetch(modelsUrl(path));
+  } catch (error) {
+    throw new ModelError(`The model file ${path} could not be downloaded (${error.message}). Reload the page.`);
+  }
+  if (!response.ok) {
+    throw new ModelError(`The model file ${path} is missing from this site (HTTP ${response.status}). ${fix}`);
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const looksLikePage = /^\s*</.test(new TextDecoder().decode(bytes.subarray(0, 64)));
+  const digest = await sha256Hex(bytes);
+  if ((file.bytes && bytes.length !== file.bytes) || (digest && file.sha256 && digest !== file.sha256)) {
+    throw new ModelError(
+      `The model file ${path} is not the ${key} its model card describes ` +
+        `(${bytes.length.toLocaleString("en-US")} bytes, expected ${file.bytes?.toLocaleString("en-US")}` +
+        `${looksLikePage ? "; it is a web page, such as a 404 page, not a model" : ""}). ${fix}`,
+    );
+  }
+  return bytes;
+}
+
+const sessions = new Map(); // "agent/key" -> Promise<InferenceSession>
+
+/** The onnxruntime session of one model ("planted/q_network"), created once. */
+export function modelSession(agents, model) {
+  if (!sessions.has(model)) {
+    const promise = (async () => {
+      const [agentName, key] = model.split("/");
+      const agent = agents.find((a) => a.agent === agentName);
+      if (!agent) throw new ModelError(`No agent "${agentName}" on this site.`);
+      if (agent.problems.length) throw new ModelError(agent.problems.join(" "));
+      const file = agent.card.files?.[key];
+      if (!file) throw new ModelError(`${agentName}/model_card.json names no "${key}" file.`);
+      const [ort, bytes] = await Promise.all([loadOrt(), fetchModel(agentName, key, file)]);
+      let session;
+      try {
+        session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+      } catch (error) {
+        throw new ModelError(
+          `The model file ${agentName}/${file.path} could not be read as an ONNX model ` +
+            `(${error.message}). Rebuild the site with \`make build\`, or run \`make models\`.`,
+        );
+      }
+      const missing = [
+        ...Object.keys(file.inputs ?? {}).filter((n) => !session.inputNames.includes(n)),
+        ...Object.keys(file.outputs ?? {}).filter((n) => !session.outputNames.includes(n)),
+      ];
+      if (missing.length) {
+        throw new ModelError(
+          `The model file ${agentName}/${file.path} lacks the inputs or outputs its card names: ` +
+            `${missing.join(", ")}. Rebuild the models with \`make models\`.`,
+        );
+      }
+      return session;
+    })();
+    promise.catch(() => sessions.delete(model));
+    sessions.set(model, promise);
+  }
+  return sessions.get(model);
+}
+
+/** Run one call a stepper handed out; return its outputs as base64 float32. */
+export async function runCall(agents, call) {
+  const [ort, session] = await Promise.all([loadOrt(), modelSession(agents, call.model)]);
+  const feeds = {};
+  for (const [name, text] of Object.entries(call.inputs)) {
+    feeds[name] = new ort.Tensor("float32", decodeFloat32(text), [call.rows, call.widths[name]]);
+  }
+  const results = await session.run(feeds, Object.keys(call.outputs));
+  const outputs = {};
+  for (const name of Object.keys(call.outputs)) outputs[name] = encodeFloat32(results[name].data);
+  return outputs;
+}
+
+/** Drive a Python stepper to its end: Python hands out calls, onnxruntime-web answers.
+ *  shouldStop() is asked between steps; a stopped run returns what Python kept. */
+export async function runStepper(python, task, args, { agents, onProgress, shouldStop } = {}) {
+  agents ??= await loadAgents(python);
+  let reply = await python.call(`${STEPPER}.start`, { task, args });
+  let calls = 0;
+  while (!reply.done) {
+    if (reply.progress) onProgress?.(reply.progress);
+    if (shouldStop?.()) {
+      const kept = await python.call(`${STEPPER}.close`, { session: reply.session });
+      return { result: kept, stopped: true, calls };
+    }
+    let outputs;
+    try {
+      outputs = [];
+      for (const call of reply.calls) outputs.push(await runCall(agents, call));
+    } catch (error) {
+      await python.call(`${STEPPER}.close`, { session: reply.session }).catch(() => {});
+      throw error;
+    }
+    calls += reply.calls.length;
+    reply = await python.call(`${STEPPER}.answer`, { session: reply.session, outputs });
+  }
+  return { result: reply.result, stopped: false, calls };
+}
