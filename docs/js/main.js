@@ -31,8 +31,6 @@ async function mountPage() {
   if (article.querySelector('[data-python^="rl-"]')) (await import("./rl-loop.js")).mountRlLoop(article, python);
   const mazePlay = article.querySelector('[data-python="maze-play"]');
   if (mazePlay) (await import("./maze-play.js")).mountMazePlay(mazePlay, python);
-  const mazePlay = article.querySelector('[data-python="maze-play"]');
-  if (mazePlay) (await import("./maze-play.js")).mountMazePlay(mazePlay, python);
   if (article.querySelector('[data-python="reward-lab"]')) (await import("./reward-lab.js")).mountRewardLabs(article, python);
 }
 
