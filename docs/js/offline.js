@@ -12,6 +12,7 @@
 // window.saferlhub.offline (main.js) exposes `status` for readers' tools and tests.
 
 import { assetUrl } from "./assets.js";
+import { getPython } from "./python-client.js";
 
 const UPDATE_CHECK_MS = 30 * 60 * 1000;
 
@@ -34,6 +35,12 @@ export async function startOffline() {
     status.worker = "unsupported";
     return;
   }
+  // Precaching must not compete with what the reader is waiting for: the page,
+  // then Python on pages that start it.
+  if (document.readyState !== "complete") {
+    await new Promise((resolve) => addEventListener("load", resolve, { once: true }));
+  }
+  if (document.querySelector(".pycell, [data-python]")) await getPython().ready.catch(() => {});
   try {
     registration = await navigator.serviceWorker.register(assetUrl("../sw.js"), {
       scope: assetUrl("../"),
@@ -122,11 +129,16 @@ function watchForUpdates(reg) {
     const incoming = reg.installing;
     incoming?.addEventListener("statechange", () => incoming.state === "installed" && offer());
   });
+  let hadController = Boolean(navigator.serviceWorker.controller);
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (reloadOnChange) {
       reloadOnChange = false;
       location.reload();
+    } else if (hadController) {
+      // The reader accepted the new version in another tab: this one still runs the old.
+      showUpdateNotice(null);
     }
+    hadController = true;
   });
 }
 
@@ -146,6 +158,7 @@ function showUpdateNotice(waiting) {
   reload.textContent = "Reload";
   reload.addEventListener("click", () => {
     reload.disabled = true;
+    if (!waiting) return location.reload(); // already active (accepted in another tab)
     reloadOnChange = true;
     waiting.postMessage({ type: "skip-waiting" });
   });

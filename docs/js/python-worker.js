@@ -76,6 +76,17 @@ async function start() {
   });
   archiveBuffer.catch(() => {}); // reported below, once awaited
   try {
+    // Fetch Pyodide's two modules before importing them: a failed fetch rejects at
+    // once, while a failed dynamic import in a worker was seen to never settle
+    // (Chromium, requests refused by the test harness), which would leave the
+    // reader on "downloading" for ever. The import then reads them from the cache.
+    await Promise.all(
+      ["pyodide.mjs", "pyodide.asm.mjs"].map(async (name) => {
+        const response = await realFetch(new URL(name, PYODIDE_BASE));
+        if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+        await response.arrayBuffer();
+      }),
+    );
     const { loadPyodide } = await import(new URL("pyodide.mjs", PYODIDE_BASE).href);
     pyodide = await loadPyodide({
       indexURL: PYODIDE_BASE.href,

@@ -29,9 +29,10 @@ PYODIDE_FILES = [
 
 
 def wait_until_controlled(page):
+    # The service worker registers once the page (and its Python) finished loading.
     page.wait_for_function(
         "window.saferlhub.offline.worker === 'active' && !!navigator.serviceWorker.controller",
-        timeout=30_000,
+        timeout=90_000,
     )
 
 
@@ -52,8 +53,8 @@ def run_cell(page, cell_id, status="done"):
 def test_after_a_first_visit_pages_and_code_cells_work_offline(page, context):
     with site_server() as server:
         page.goto(server.url + "playground/")
-        wait_until_controlled(page)
         wait_for_python(page)
+        wait_until_controlled(page)
         # Pyodide was fetched before the service worker controlled the page; the
         # page hands those files over, and the service worker keeps every one.
         page.wait_for_function("window.saferlhub.offline.kept.length >= 5", timeout=30_000)
@@ -135,11 +136,11 @@ def test_a_new_deployment_replaces_the_cache_after_the_reader_accepts_it(page, c
 
         # The new version waits: the open page keeps the old one until the reader agrees.
         notice = page.locator(".saferlhub-update")
-        expect(notice).to_contain_text("A new version of SafeRLHub is available")
+        expect(notice).to_contain_text("A new version of SafeRLHub is available", timeout=60_000)
         page.goto(server.url)  # a plain navigation does not switch versions mid-visit
         expect(page.locator("#next-deployment")).to_have_count(0)
-        notice.get_by_role("button", name="Reload").click()
-        expect(page.locator("#next-deployment")).to_have_text("Next deployment")
+        notice.get_by_role("button", name="Reload").click(timeout=60_000)
+        expect(page.locator("#next-deployment")).to_have_text("Next deployment", timeout=30_000)
 
         # Offline, the new home page comes from the cache, and the old one is gone from it.
         go_offline(context, server)
