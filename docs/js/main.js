@@ -15,6 +15,9 @@ async function mountPage() {
     const { renderMath } = await import("./math.js");
     renderMath(article);
   }
+  // Learning pages (docs/learn): the exercise overview and the quiz need no Python.
+  if (article.querySelector(".exercise-overview")) (await import("./exercise.js")).mountExerciseOverview(article);
+  if (article.querySelector("[data-quiz]")) (await import("./quiz.js")).mountQuiz(article);
   if (!article.querySelector(NEEDS_PYTHON)) {
     hideStatus();
     return;
@@ -26,12 +29,15 @@ async function mountPage() {
     const { mountCells } = await import("./cells.js");
     mountCells(article, python);
   }
+  if (article.querySelector(".exercise")) (await import("./exercise.js")).mountExercises(article, python);
   const trainer = article.querySelector('[data-python="blackjack-trainer"]');
   if (trainer) (await import("./blackjack.js")).mountBlackjackTrainer(trainer, python);
   if (article.querySelector('[data-python^="rl-"]')) (await import("./rl-loop.js")).mountRlLoop(article, python);
   const mazePlay = article.querySelector('[data-python="maze-play"]');
   if (mazePlay) (await import("./maze-play.js")).mountMazePlay(mazePlay, python);
   if (article.querySelector('[data-python="reward-lab"]')) (await import("./reward-lab.js")).mountRewardLabs(article, python);
+  const proxies = article.querySelector('[data-python="reward-proxies"]');
+  if (proxies) (await import("./reward-proxies.js")).mountRewardProxies(proxies, python);
 }
 
 // Page code (and tests) can reach the Python worker once a page has started it.

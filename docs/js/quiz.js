@@ -1,0 +1,2 @@
+// The quiz (docs/learn/quiz.md): placeholder until the component lands.
+export function mountQuiz() {}

@@ -1,0 +1,57 @@
+"""Auto-graded exercises: reference solutions and checks, run in the page's Python worker.
+
+A page shows an exercise with the `exercise` fence (hooks/exercises.py):
+
+    ```exercise id="q-update"
+    def q_update(q, state, action, reward, next_state, terminated, alpha, gamma):
+        ...
+    ```
+
+The fence's body is the reader's starting code. Everything else lives here, in
+one module per topic: the reference solution (shown on request, never pasted
+into a page by hand), the checks, the hints. The page's Check button calls
+`grade(exercise_id, code)` in the worker (docs/js/exercise.js). The build fails
+on an exercise id that is not in `EXERCISES` or a starter that does not define
+the exercise's `entry`.
+"""
+
+from __future__ import annotations
+
+from saferlhub.exercises import blackjack, concepts, maze
+from saferlhub.exercises.grading import Exercise
+from saferlhub.exercises.grading import grade as grade_exercise
+
+EXERCISES: dict[str, Exercise] = {}
+for _module in (concepts, blackjack, maze):
+    for _exercise in _module.EXERCISES:
+        if _exercise.id in EXERCISES:
+            raise ValueError(f"two exercises have the id {_exercise.id!r}")
+        EXERCISES[_exercise.id] = _exercise
+
+
+def get(exercise_id: str) -> Exercise:
+    try:
+        return EXERCISES[exercise_id]
+    except KeyError:
+        raise ValueError(f"no exercise {exercise_id!r}; known: {sorted(EXERCISES)}") from None
+
+
+def grade(exercise: str, code: str, seed: int = 0) -> dict:
+    """Grade the reader's code for one exercise (the page's Check button)."""
+    return grade_exercise(get(exercise), code, seed)
+
+
+def catalogue() -> list[dict]:
+    """Every exercise's id, title, topic, lesson and number of hints, in order."""
+    return [
+        {
+            "id": e.id,
+            "title": e.title,
+            "topic": e.topic,
+            "lesson": e.lesson,
+            "kind": e.kind,
+            "entry": e.entry,
+            "hints": len(e.hints),
+        }
+        for e in EXERCISES.values()
+    ]

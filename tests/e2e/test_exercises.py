@@ -1,0 +1,114 @@
+"""Auto-graded exercises, driven like a reader would: fail, read why, pass, reload."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, wait_for_python
+
+pytestmark = pytest.mark.e2e
+
+CHECK_TIMEOUT = 60_000
+
+
+def exercise(page, exercise_id):
+    return page.locator(f'.exercise[data-exercise="{exercise_id}"]')
+
+
+def replace_code(page, exercise_id, code):
+    editor = exercise(page, exercise_id).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(code)
+
+
+def check(page, exercise_id, status):
+    box = exercise(page, exercise_id)
+    box.locator(".exercise__check").click()
+    expect(box).to_have_attribute("data-status", status, timeout=CHECK_TIMEOUT)
+    return box
+
+
+@pytest.fixture
+def blackjack(page, site_url):
+    page.goto(site_url + "learn/blackjack-exercises/")
+    wait_for_python(page)
+    return page
+
+
+def test_the_buggy_starter_fails_with_the_reason_then_the_solution_passes(blackjack):
+    box = exercise(blackjack, "q-update")
+    expect(box.locator(".exercise__show-solution")).to_be_disabled()
+    check(blackjack, "q-update", "failed")
+    results = box.locator(".exercise__results")
+    expect(results).to_contain_text("a terminal transition")
+    expect(results).to_contain_text("the bug the old SafeRLHub app had")
+    expect(results).to_contain_text("Probe environment 'one step'")
+    expect(box.locator(".exercise__status")).to_contain_text("Not yet")
+
+    box.locator(".exercise__show-solution").click()
+    expect(box.locator(".cm-content")).to_contain_text("if terminated:")
+    check(blackjack, "q-update", "passed")
+    expect(box.locator(".exercise__status")).to_contain_text("Passed: all 2 checks")
+
+
+def test_a_numeric_answer_is_explained_and_progress_survives_a_reload(blackjack, site_url):
+    replace_code(blackjack, "discounted-return", "answer = 1 + 0 + 2")
+    box = check(blackjack, "discounted-return", "failed")
+    expect(box.locator(".exercise__results")).to_contain_text("That is the plain sum")
+    replace_code(blackjack, "discounted-return", "answer = 1 + 0.9**2 * 2")
+    check(blackjack, "discounted-return", "passed")
+
+    box.locator(".exercise__hint").click()
+    expect(box.locator(".exercise__hint-list li")).to_have_count(1)
+
+    blackjack.goto(site_url + "learn/exercises/")
+    progress = blackjack.locator('.exercise-progress[data-exercise="discounted-return"]')
+    expect(progress).to_have_text("passed")
+    expect(blackjack.locator(".exercise-overview__summary")).to_contain_text("passed 1 of")
+
+    blackjack.goto(site_url + "learn/blackjack-exercises/")
+    wait_for_python(blackjack)
+    box = exercise(blackjack, "discounted-return")
+    expect(box).to_have_attribute("data-state", "passed", timeout=30_000)
+    expect(box.locator(".exercise__hint-list li")).to_have_count(1)
+    box.locator(".exercise__reset").click()
+    expect(box).to_have_attribute("data-state", "new")
+    expect(box.locator(".cm-content")).to_contain_text("answer = ...")
+
+
+def test_an_endless_loop_is_stopped_and_the_page_stays_usable(blackjack):
+    replace_code(
+        blackjack,
+        "epsilon-greedy",
+        "def epsilon_greedy(q_values, epsilon, rng):\n    while True: pass\n",
+    )
+    box = check(blackjack, "epsilon-greedy", "failed")
+    expect(box.locator(".exercise__results")).to_contain_text("was stopped")
+    # Python still answers: another exercise checks at once
+    replace_code(blackjack, "endless-return", "answer = 1 / (1 - 0.95)")
+    check(blackjack, "endless-return", "passed")
+
+
+def test_a_loop_python_cannot_interrupt_is_stopped_by_the_watchdog(blackjack):
+    replace_code(blackjack, "endless-return", "answer = sum(range(10**12))")
+    box = exercise(blackjack, "endless-return")
+    box.locator(".exercise__check").click()
+    expect(box).to_have_attribute("data-status", "error", timeout=60_000)
+    expect(box.locator(".exercise__status")).to_contain_text("Python was stopped and restarted")
+    expect(blackjack.locator(".saferlhub-status")).to_have_attribute(
+        "data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS
+    )
+    replace_code(blackjack, "endless-return", "answer = 20")
+    check(blackjack, "endless-return", "passed")
+
+
+def test_maze_exercises_grade_against_the_site_encoding(page, site_url):
+    page.goto(site_url + "learn/maze-exercises/")
+    wait_for_python(page)
+    box = check(page, "maze-encode-input", "failed")
+    expect(box.locator(".exercise__results")).to_contain_text("matches saferlhub.maze.encode")
+    box.locator(".exercise__show-solution").click()
+    check(page, "maze-encode-input", "passed")
