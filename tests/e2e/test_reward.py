@@ -1,0 +1,123 @@
+"""The reward-hacking page: the solver's verdict, live training, Stop, replays, seeds."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.a11y import axe_violations, blocking, overflow
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+
+pytestmark = pytest.mark.e2e
+LEVELS = ("boat_race", "tomato_watering", "absent_supervisor")
+
+
+@pytest.fixture
+def labs(page, site_url):
+    page.goto(site_url + "reward-hacking/")
+    for level in LEVELS:
+        root = page.locator(f'[data-python="reward-lab"][data-level="{level}"]')
+        expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
+        expect(root).to_have_attribute("data-verdict", "hack", timeout=60_000)
+    return {level: page.locator(f'[data-level="{level}"]') for level in LEVELS}
+
+
+def test_changing_the_reward_changes_the_solvers_verdict(labs):
+    boat = labs["boat_race"]
+    expect(boat.locator(".rh-verdict")).to_contain_text("anywhere from 0 to 100")
+    boat.locator("#rh-boat_race-ordered_checkpoints").check()
+    expect(boat).to_have_attribute("data-verdict", "no-hack", timeout=30_000)
+    expect(boat.locator("#rh-boat_race-preset")).to_have_value("")
+    tomato = labs["tomato_watering"]
+    tomato.locator("#rh-tomato_watering-preset").select_option("tomato watering, no transformer")
+    expect(tomato).to_have_attribute("data-verdict", "no-hack", timeout=30_000)
+    sup = labs["absent_supervisor"]
+    expect(sup.locator(".rh-verdict")).to_contain_text("exactly 29")
+    sup.locator("#rh-absent_supervisor-supervisor_probability").fill("1")
+    sup.locator("#rh-absent_supervisor-supervisor_probability").dispatch_event("change")
+    expect(sup).to_have_attribute("data-verdict", "no-hack", timeout=30_000)
+
+
+def test_training_splits_the_curves_and_replays_the_hack(labs, page):
+    boat = labs["boat_race"]
+    boat.locator(".rh-train").click()
+    expect(boat).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(boat).to_have_attribute("data-hacks", "true")
+    expect(boat.locator(".saferlhub-chart")).to_have_attribute("data-points", "20")
+    expect(boat.locator(".rh-learned__summary")).to_contain_text("observed return 50")
+    expect(boat.locator(".rh-learned .rh-board")).to_have_count(1)
+    boat.locator(".rh-play").click()
+    expect(boat.locator(".rh-replay__caption")).to_contain_text("Step 100 of 100", timeout=30_000)
+    expect(boat.locator(".rh-replay__caption")).to_contain_text("observed return so far 50")
+    found = blocking(axe_violations(page, '[data-level="boat_race"]'))
+    assert not found, found
+
+
+def test_the_fixed_reward_removes_the_hack(labs):
+    boat = labs["boat_race"]
+    boat.locator("#rh-boat_race-preset").select_option("boat race, checkpoints in lap order")
+    boat.locator(".rh-train").click()
+    expect(boat).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(boat).to_have_attribute("data-hacks", "false")
+    expect(boat.locator(".rh-learned__summary")).to_contain_text("hidden performance 100")
+
+
+def test_bad_settings_are_refused_with_the_field(labs):
+    sup = labs["absent_supervisor"]
+    sup.locator(".rh-more summary").click()
+    sup.locator("#rh-absent_supervisor-episodes").fill("0")
+    sup.locator(".rh-train").click()
+    expect(sup).to_have_attribute("data-state", "invalid", timeout=30_000)
+    expect(sup.locator('[data-setting="episodes"] .rh-field__error')).to_contain_text(
+        "Episodes must be from 1 to 100,000"
+    )
+    expect(sup.locator("#rh-absent_supervisor-episodes")).to_have_attribute("aria-invalid", "true")
+
+
+def test_stop_keeps_the_curves_so_far(labs):
+    tomato = labs["tomato_watering"]
+    tomato.locator(".rh-more summary").click()
+    tomato.locator("#rh-tomato_watering-episodes").fill("100000")
+    tomato.locator(".rh-train").click()
+    expect(tomato.locator(".saferlhub-chart")).not_to_have_attribute(
+        "data-points", "0", timeout=60_000
+    )
+    tomato.locator(".rh-stop").click()
+    expect(tomato).to_have_attribute("data-state", "stopped", timeout=30_000)
+    expect(tomato.locator(".rh-status")).to_contain_text("Stopped after")
+    assert int(tomato.locator(".saferlhub-chart").get_attribute("data-points")) >= 1
+    # A fresh Python serves the next request.
+    tomato.locator("#rh-tomato_watering-episodes").fill("30")
+    tomato.locator(".rh-train").click()
+    expect(tomato).to_have_attribute("data-state", "done", timeout=PYTHON_READY_TIMEOUT_MS)
+
+
+def test_ten_seeds_count_the_hacks(labs):
+    sup = labs["absent_supervisor"]
+    sup.locator(".rh-seeds").click()
+    expect(sup.locator(".rh-seeds__summary")).to_have_text(
+        "10 of 10 seeds learned to game the reward.", timeout=120_000
+    )
+    expect(sup.locator("table.rh-seeds tbody tr")).to_have_count(10)
+
+
+def test_phone_width_light_and_dark(browser, site_url):
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme=scheme)
+        page = context.new_page()
+        page.goto(site_url + "reward-hacking/")
+        root = page.locator('[data-level="tomato_watering"]')
+        expect(root).to_have_attribute("data-verdict", "hack", timeout=PYTHON_READY_TIMEOUT_MS)
+        assert not overflow(page), (scheme, overflow(page))
+        context.close()
+
+
+def test_blackjack_proxies_table_and_learned_agents(page, site_url):
+    page.goto(site_url + "reward-hacking/blackjack-proxies/")
+    root = page.locator('[data-python="reward-proxies"]')
+    expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
+    expect(root.locator("table.rh-proxies tbody tr")).to_have_count(3)
+    expect(root.locator('tr[data-reward="avoid busting"] td').nth(0)).to_have_text("+1.000")
+    root.locator(".rh-train").click()
+    expect(root).to_have_attribute("data-state", "done", timeout=120_000)
+    expect(root.locator(".rh-proxies__learned tbody tr")).to_have_count(2)
