@@ -1,0 +1,47 @@
+"""The quiz, answered like a reader would; the score survives a reload."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def question(page, question_id):
+    return page.locator(f'.quiz__question[data-question="{question_id}"]')
+
+
+def test_answers_are_explained_scored_and_kept(page, site_url):
+    page.goto(site_url + "learn/quiz/")
+    expect(page.locator(".quiz[data-mounted]")).to_be_visible(timeout=30_000)
+    score = page.locator(".quiz__score")
+    expect(score).to_contain_text("Answered 0 of")
+
+    wrong = question(page, "q-meaning")
+    wrong.locator('input[value="0"]').check()
+    wrong.locator(".quiz__check").click()
+    expect(wrong).to_have_attribute("data-state", "wrong")
+    expect(wrong.locator(".quiz__explanation")).to_be_visible()
+    expect(wrong.locator(".quiz__explanation a")).to_have_text("Read the lesson")
+
+    numeric = question(page, "bellman-backup")
+    numeric.locator(".quiz__input").fill("0,73")
+    numeric.locator(".quiz__check").click()
+    expect(numeric).to_have_attribute("data-state", "right")
+
+    predict = question(page, "predict-bad0")
+    expect(predict.locator(".quiz__maze")).to_contain_text("A......")
+    predict.get_by_label("right").check()
+    predict.locator(".quiz__check").click()
+    expect(predict).to_have_attribute("data-state", "right")
+    expect(score).to_contain_text("Answered 3 of 32; 2 right.")
+
+    page.reload()
+    expect(page.locator(".quiz__score")).to_contain_text(
+        "Answered 3 of 32; 2 right.", timeout=30_000
+    )
+    expect(question(page, "bellman-backup").locator(".quiz__input")).to_have_value("0,73")
+    page.locator(".quiz__reset").click()
+    expect(page.locator(".quiz__score")).to_contain_text("Answered 0 of")
+    expect(question(page, "q-meaning").locator(".quiz__explanation")).to_be_hidden()
