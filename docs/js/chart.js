@@ -188,6 +188,7 @@ class LineChart {
     if (xMax !== undefined) this.xMax = xMax;
     this.uplot.setData([xs, ...ys]);
     this.figure.dataset.points = String(xs.length);
+    this.figure.dataset.xMax = String(this.xMax);
     const text = summary ?? defaultSummary(this.options.xLabel, xs, this.options.series, ys);
     this.summary.textContent = note ? `${text} ${note}` : text;
     if (this.details.open) this.renderTable();
@@ -196,6 +197,7 @@ class LineChart {
   /** Set the x axis span before any data arrives (e.g. the planned number of episodes). */
   setXMax(xMax) {
     this.xMax = xMax;
+    this.figure.dataset.xMax = String(xMax);
     this.uplot.setData([this.xs, ...this.ys]); // re-ranges the scales
   }
 

@@ -88,7 +88,9 @@ def blocking(violations: list[dict]) -> list[str]:
 
 def overflow(page) -> dict:
     """The document's scroll width against the window's, and the elements that reach
-    past the right edge without a horizontally scrolling container around them."""
+    past the right edge without a horizontally scrolling container around them (code
+    blocks and Material's table wrappers scroll on purpose; a clipped heatmap or a
+    label drawn over its neighbour does not)."""
     return page.evaluate(
         """() => {
             const doc = document.scrollingElement;
@@ -96,7 +98,7 @@ def overflow(page) -> dict:
             const scrolls = (node) => {
                 for (let p = node.parentElement; p && p !== document.body; p = p.parentElement) {
                     const x = getComputedStyle(p).overflowX;
-                    if ((x === "auto" || x === "scroll") && p.clientWidth < width) return true;
+                    if (x === "auto" || x === "scroll") return true;
                 }
                 return false;
             };
@@ -106,10 +108,13 @@ def overflow(page) -> dict:
                 if (!box.width || !box.height) continue;
                 const style = getComputedStyle(node);
                 if (style.visibility === "hidden") continue;
+                // MathML copies for screen readers, clipped to nothing by KaTeX.
+                if (node.closest(".katex-mathml, .saferlhub-sr-only")) continue;
                 if (box.right > width + 1 || box.left < -1) {
                     if (scrolls(node)) continue;
-                    const name = node.tagName.toLowerCase() + (node.className && typeof node.className === "string"
-                        ? "." + node.className.trim().split(/\\s+/).join(".") : "");
+                    const cls = typeof node.className === "string" ? node.className.trim() : "";
+                    const dotted = cls ? "." + cls.split(/\\s+/).join(".") : "";
+                    const name = node.tagName.toLowerCase() + dotted;
                     out.push(`${name} [${Math.round(box.left)}, ${Math.round(box.right)}]`);
                 }
             }

@@ -136,6 +136,7 @@ def test_an_out_of_range_value_is_refused_with_a_message(trainer, setting, value
     expect(trainer).to_have_attribute("data-state", "invalid")
     expect(trainer.locator(f"#bj-setting-{setting}-error")).to_have_text(message)
     expect(trainer.locator(f"#bj-setting-{setting}")).to_have_attribute("aria-invalid", "true")
+    expect(trainer.locator(f"#bj-setting-{setting}")).to_be_focused()  # the field to fix
     expect(trainer.locator(".bj-status")).to_have_text(f"Not trained: {message}")
     assert points(trainer) == 0
     # Correcting the value clears the message.
@@ -194,3 +195,145 @@ def test_an_edited_update_rule_changes_the_result(page, site_url):
     )
     unlearned = gap()
     assert learned < 0.1 < unlearned
+
+
+# ---- keyboard, focus, text alternatives, memory (issue 8, items 7, 9, 11, 15) -------------
+
+
+def chart(trainer, name):
+    return trainer.locator(f'.bj-chart[data-chart="{name}"] figure.saferlhub-chart')
+
+
+def test_empty_charts_show_axes_labels_and_say_so(trainer):
+    for name in ("reward", "outcomes", "value"):
+        figure = chart(trainer, name)
+        expect(figure.locator("figcaption")).not_to_be_empty()
+        expect(figure.locator(".saferlhub-chart__summary")).to_have_text("No data yet.")
+        assert figure.get_attribute("data-x-label") == "hands played"
+        assert figure.get_attribute("data-y-label")
+        # Axes are drawn before any data: the canvas is not blank.
+        drawn = figure.locator("canvas").evaluate(
+            """(c) => c.getContext("2d").getImageData(0, 0, c.width, c.height).data
+                       .some((v, i) => i % 4 === 3 && v > 0)"""
+        )
+        assert drawn, f"the empty {name} chart draws nothing"
+    # The x axis spans the hands the next run will play.
+    assert chart(trainer, "value").get_attribute("data-x-max") == "100000"
+    trainer.locator("#bj-preset").select_option("quick look")
+    expect(chart(trainer, "value")).to_have_attribute("data-x-max", "10000")
+
+
+def test_labels_are_written_for_readers(trainer):
+    expect(trainer.locator('label[for="bj-setting-episodes"]')).to_have_text("Hands to play")
+    # Every label is a phrase, not an identifier such as "Initial q" or "Sab".
+    for label in trainer.locator(".bj-field label").all_inner_texts():
+        assert "_" not in label and label not in {"Sab", "Initial q"}, label
+
+
+def test_a_shorter_run_after_a_longer_one_fills_the_chart(trainer, page):
+    trainer.locator("#bj-preset").select_option("quick look")
+    trainer.locator("#bj-setting-episodes").fill("20000")
+    trainer.locator(".bj-train").click()
+    expect(trainer).to_have_attribute("data-state", "done", timeout=90_000)
+    trainer.locator("#bj-setting-episodes").fill("10000")
+    trainer.locator(".bj-train").click()
+    expect(trainer).to_have_attribute("data-state", "done", timeout=90_000)
+    value = chart(trainer, "value")
+    # The axis spans the new run, not the union with the longer previous one.
+    expect(value).to_have_attribute("data-x-max", "10000")
+    expect(value.locator(".saferlhub-chart__summary")).to_contain_text(
+        "the previous run, over the same first 10,000 hands (it played 20,000)"
+    )
+    value.locator("summary").click()
+    rows = value.locator(".saferlhub-chart__numbers tbody tr")
+    expect(rows.first).to_be_visible()
+    xs = [int(t.replace(",", "")) for t in rows.locator("th").all_inner_texts()]
+    assert max(xs) == 10000 and len(xs) >= 50
+    headers = value.locator(".saferlhub-chart__numbers thead th").all_inner_texts()
+    assert headers[0] == "hands played" and "greedy policy (previous run)" in headers
+
+
+def test_focus_stays_on_train_and_heatmap_cells_are_keyboard_reachable(trainer, page):
+    trainer.locator("#bj-preset").select_option("quick look")
+    episodes = trainer.locator("#bj-setting-episodes")
+    episodes.focus()
+    outline = episodes.evaluate(
+        "e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth"
+    )
+    assert not outline.startswith("none") and not outline.endswith(" 0px"), outline
+    train = trainer.locator(".bj-train")
+    train.focus()
+    page.keyboard.press("Enter")
+    expect(trainer).to_have_attribute("data-state", "running")
+    expect(train).to_be_focused()  # marked busy, not disabled: focus does not fall to <body>
+    expect(trainer).to_have_attribute("data-state", "done", timeout=90_000)
+    expect(train).to_be_focused()
+
+    # A heatmap is one Tab stop; arrow keys move; the focused cell's details show.
+    grid = trainer.locator('table.bj-values[data-kind="value"]').first
+    first = grid.locator("td").first
+    assert grid.locator('td[tabindex="0"]').count() == 1
+    first.focus()
+    detail = trainer.locator(
+        '.saferlhub-heatmap[data-kind="value"] .saferlhub-heatmap__detail'
+    ).first
+    expect(detail).to_have_text(re.compile(r"^21 against A: V = "))
+    page.keyboard.press("ArrowRight")
+    expect(grid.locator('td[data-row="0"][data-col="1"]')).to_be_focused()
+    expect(detail).to_have_text(re.compile(r"^21 against 2: V = .*Q\(stick\) = .*Q\(hit\) = "))
+    page.keyboard.press("ArrowDown")
+    expect(detail).to_have_text(re.compile(r"^20 against 2: "))
+    # A tap (click) shows a cell's details too: nothing is hover-only.
+    grid.locator('td[data-row="3"][data-col="9"]').click()
+    expect(detail).to_have_text(re.compile(r"^18 against 10: "))
+    # Cell text is black or white, whichever contrasts more with the cell (WCAG ratio).
+    worst = grid.locator("td:not(.is-muted)").evaluate_all(
+        r"""(tds) => Math.min(...tds.map((td) => {
+            const rgb = (s) => s.match(/\d+/g).slice(0, 3).map(Number);
+            const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255;
+                return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+                .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+            const s = getComputedStyle(td);
+            const [a, b] = [lum(rgb(s.color)), lum(rgb(s.backgroundColor))].sort((x, y) => y - x);
+            return (a + 0.05) / (b + 0.05);
+        }))"""
+    )
+    assert worst >= 4.5
+
+
+def test_settings_and_the_last_run_survive_a_reload_and_reset_restores_defaults(
+    trainer, page, site_url
+):
+    trainer.locator("#bj-preset").select_option("quick look")
+    trainer.locator("#bj-setting-seed").fill("7")
+    trainer.locator(".bj-train").click()
+    expect(trainer).to_have_attribute("data-state", "done", timeout=90_000)
+    gap = trainer.locator(".bj-gap").inner_text()
+
+    page.reload()
+    expect(trainer).to_have_attribute("data-state", "done", timeout=PYTHON_READY_TIMEOUT_MS)
+    expect(trainer).to_have_attribute("data-restored", "true")
+    expect(trainer.locator("#bj-setting-seed")).to_have_value("7")
+    expect(trainer.locator("#bj-setting-episodes")).to_have_value("10000")
+    expect(trainer.locator("#bj-preset")).to_have_value("")
+    expect(trainer.locator(".bj-gap")).to_have_text(gap)
+    expect(trainer.locator(".bj-status")).to_contain_text("last finished run")
+    assert points(trainer) == 50
+    expect(trainer.locator("table.bj-values")).to_have_count(4)
+    trainer.locator(".bj-replay__deal").click()  # the kept Q-table still plays
+    expect(trainer.locator(".bj-replay__step")).to_have_count(1)
+
+    # Away and back (Material's instant navigation), the run is still there.
+    page.locator('a[href$="playground/"]').first.click()
+    expect(page.locator(".pycell").first).to_be_visible()
+    page.go_back()
+    expect(trainer).to_have_attribute("data-state", "done", timeout=PYTHON_READY_TIMEOUT_MS)
+    expect(trainer.locator(".bj-gap")).to_have_text(gap)
+
+    trainer.locator(".bj-reset").click()
+    expect(trainer.locator("#bj-preset")).to_have_value("default")
+    expect(trainer.locator("#bj-setting-seed")).to_have_value("0")
+    expect(trainer.locator("#bj-setting-episodes")).to_have_value("100000")
+    page.reload()
+    expect(trainer.locator("#bj-setting-seed")).to_have_value("0", timeout=PYTHON_READY_TIMEOUT_MS)
+    expect(trainer.locator("#bj-preset")).to_have_value("default")

@@ -203,3 +203,39 @@ def test_the_code_that_runs_is_shown_from_the_package_source(playground):
     source = playground.locator("#how-it-works ~ .highlight").first
     expect(source).to_contain_text("def run_testbed(")
     expect(source).to_contain_text("estimates[arm] += (reward - estimates[arm]) / pulls[arm]")
+
+
+def test_escape_then_tab_leaves_the_editor_and_keeps_the_code(playground):
+    hello = cell(playground, "hello")
+    editor = hello.locator(".cm-content")
+    before = editor.inner_text()
+    # The way out is written under every cell, and the editor points to it.
+    hint = hello.locator(".pycell__hint")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("Esc then Tab")
+    assert editor.get_attribute("aria-describedby") == hint.get_attribute("id")
+    editor.click()
+    expect(editor).to_be_focused()
+    playground.keyboard.press("Escape")
+    playground.keyboard.press("Tab")
+    left = playground.evaluate(
+        "() => ({inEditor: !!document.activeElement.closest('.cm-editor'),"
+        " tag: document.activeElement.tagName})"
+    )
+    assert left == {"inEditor": False, "tag": "BUTTON"}, left  # the next cell's Run button
+    assert editor.inner_text() == before
+    expect(hello).not_to_have_class(re.compile("pycell--edited"))
+
+
+def test_tab_indents_until_ctrl_m_makes_it_move_focus(playground):
+    editor = cell(playground, "hello").locator(".cm-content")
+    before = editor.inner_text()
+    editor.click()
+    playground.keyboard.press("Tab")  # as in any code editor, Tab indents
+    expect(editor).to_be_focused()
+    assert editor.inner_text() != before
+    playground.keyboard.press("Control+z")
+    assert editor.inner_text() == before
+    playground.keyboard.press("Control+m")  # CodeMirror's tab-focus mode
+    playground.keyboard.press("Tab")
+    expect(editor).not_to_be_focused()
