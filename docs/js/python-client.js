@@ -94,7 +94,9 @@ export class PythonClient extends EventTarget {
   }
 
   #receive(data) {
-    if (data.type === "status") return this.#setStatus(data);
+    // A failed start is final for this worker: a late progress message (a download
+    // still finishing) must not turn the error back into "loading".
+    if (data.type === "status") return this.status.state !== "error" && this.#setStatus(data);
     if (data.type === "ready") {
       // readyAt is on the page's clock (ms since navigation): the benchmark reads it.
       this.info = { ...data, readyAt: performance.now() };

@@ -18,6 +18,7 @@ const FLUSH_CHARS = 8_192;
 const FLUSH_MS = 50;
 
 const post = (message) => self.postMessage(message);
+let startError = null; // why start() failed, once it has
 
 // ---- start-up progress -------------------------------------------------------
 // Two stages a reader can see: downloading (the bytes of the files Pyodide fetches,
@@ -28,12 +29,14 @@ let loadedBytes = 0;
 let lastReport = 0;
 let downloaded = false;
 function reportLoading(stage, force = false) {
+  if (startError) return; // the start failed: a download finishing late changes nothing
   const now = performance.now();
   if (!force && now - lastReport < 100) return;
   lastReport = now;
   post({ type: "status", state: "loading", stage, fraction: Math.min(loadedBytes / expectedBytes, 0.99) });
 }
 function reportStage(stage) {
+  if (startError) return;
   lastReport = performance.now();
   post({ type: "status", state: "loading", stage, fraction: null });
 }
@@ -210,7 +213,6 @@ function handleCall({ id, fn, kwargs }) {
 }
 
 const handlers = { run: handleRun, call: handleCall };
-let startError = null;
 const ready = start().catch((error) => {
   startError = String(error?.message ?? error);
   post({ type: "fatal", message: startError });

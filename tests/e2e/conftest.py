@@ -97,6 +97,6 @@ def page(context, watch):
     return page
 
 
-def wait_for_python(page):
+def wait_for_python(page, timeout=PYTHON_READY_TIMEOUT_MS):
     """Wait until the page's Python worker says it is ready."""
-    page.wait_for_selector('.saferlhub-status[data-state="ready"]', timeout=PYTHON_READY_TIMEOUT_MS)
+    page.wait_for_selector('.saferlhub-status[data-state="ready"]', timeout=timeout)

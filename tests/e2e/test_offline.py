@@ -19,6 +19,10 @@ from tests.e2e.harness import BASE_PATH, SITE, site_server
 
 pytestmark = pytest.mark.e2e
 
+# Starting Python from the service worker's cache, or a second time in one test,
+# can take minutes on a loaded 2-core machine.
+SLOW_PYTHON_MS = 180_000
+
 PYODIDE_FILES = [
     "pyodide.mjs",
     "pyodide.asm.mjs",
@@ -26,6 +30,12 @@ PYODIDE_FILES = [
     "python_stdlib.zip",
     "pyodide-lock.json",
 ]
+
+
+@pytest.fixture(autouse=True)
+def patient(context):
+    # Whole-page loads from a cold service worker compete with its precaching.
+    context.set_default_timeout(60_000)
 
 
 def wait_until_controlled(page):
@@ -53,7 +63,7 @@ def run_cell(page, cell_id, status="done"):
 def test_after_a_first_visit_pages_and_code_cells_work_offline(page, context):
     with site_server() as server:
         page.goto(server.url + "playground/")
-        wait_for_python(page)
+        wait_for_python(page, timeout=SLOW_PYTHON_MS)
         wait_until_controlled(page)
         # Pyodide was fetched before the service worker controlled the page; the
         # page hands those files over, and the service worker keeps every one.
@@ -73,11 +83,11 @@ def test_after_a_first_visit_pages_and_code_cells_work_offline(page, context):
         # Full page loads: the page, its scripts and a fresh Python all from the caches.
         page.goto(server.url + "playground/")
         expect(page.locator("h1")).to_have_text(re.compile("^Python playground"))
-        wait_for_python(page)
+        wait_for_python(page, timeout=SLOW_PYTHON_MS)
         cell = run_cell(page, "hello")
         expect(cell.locator(".pycell__output")).to_contain_text("Hello from Python")
         page.reload()
-        wait_for_python(page)
+        wait_for_python(page, timeout=SLOW_PYTHON_MS)
         run_cell(page, "define")
         expect(run_cell(page, "use").locator(".pycell__output")).to_have_text(
             "3 wins in 5 episodes: win rate 60%"
@@ -206,7 +216,7 @@ def test_when_python_cannot_restart_a_run_fails_at_once_and_retry_recovers(page,
     # Reachable again: Retry starts Python, and cells run.
     context.unroute("**/assets/vendor/pyodide/**", unreachable)
     retry.click()
-    wait_for_python(page)
+    wait_for_python(page, timeout=SLOW_PYTHON_MS)
     expect(retry).to_be_hidden()
     expect(run_cell(page, "hello").locator(".pycell__output")).to_contain_text("Hello from Python")
 
