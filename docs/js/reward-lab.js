@@ -193,15 +193,19 @@ export async function mountRewardLab(root, python) {
   let asked = 0;
   const askSolver = async () => {
     const ticket = ++asked;
-    verdict.textContent = "Asking the solver…";
+    // The old verdict stays until the new one comes (marked busy): replacing it at once
+    // would move the buttons under a reader's pointer in mid-click.
+    verdict.setAttribute("aria-busy", "true");
     let v;
     try {
       v = await python.call(`${PAGE}.predict`, { settings: readSettings() });
     } catch (error) {
+      verdict.removeAttribute("aria-busy");
       if (ticket === asked) verdict.textContent = error instanceof PythonStopped ? "" : `The solver failed: ${error.message}`;
       return;
     }
     if (ticket !== asked) return;
+    verdict.removeAttribute("aria-busy");
     if (v.error) {
       verdict.textContent = `No verdict: ${v.error}`;
       root.dataset.verdict = "invalid";

@@ -14,7 +14,7 @@ LEVELS = ("boat_race", "tomato_watering", "absent_supervisor")
 
 @pytest.fixture
 def labs(page, site_url):
-    page.goto(site_url + "reward-hacking/")
+    page.goto(site_url + "reward-hacking/", wait_until="domcontentloaded")
     for level in LEVELS:
         root = page.locator(f'[data-python="reward-lab"][data-level="{level}"]')
         expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
@@ -105,7 +105,7 @@ def test_phone_width_light_and_dark(browser, site_url):
     for scheme in ("light", "dark"):
         context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme=scheme)
         page = context.new_page()
-        page.goto(site_url + "reward-hacking/")
+        page.goto(site_url + "reward-hacking/", wait_until="domcontentloaded")
         root = page.locator('[data-level="tomato_watering"]')
         expect(root).to_have_attribute("data-verdict", "hack", timeout=PYTHON_READY_TIMEOUT_MS)
         assert not overflow(page), (scheme, overflow(page))
@@ -113,7 +113,7 @@ def test_phone_width_light_and_dark(browser, site_url):
 
 
 def test_blackjack_proxies_table_and_learned_agents(page, site_url):
-    page.goto(site_url + "reward-hacking/blackjack-proxies/")
+    page.goto(site_url + "reward-hacking/blackjack-proxies/", wait_until="domcontentloaded")
     root = page.locator('[data-python="reward-proxies"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     expect(root.locator("table.rh-proxies tbody tr")).to_have_count(3)
@@ -121,3 +121,20 @@ def test_blackjack_proxies_table_and_learned_agents(page, site_url):
     root.locator(".rh-train").click()
     expect(root).to_have_attribute("data-state", "done", timeout=120_000)
     expect(root.locator(".rh-proxies__learned tbody tr")).to_have_count(2)
+
+
+def test_reasoning_toy_runs_candidates_and_trains(page, site_url):
+    page.goto(site_url + "reward-hacking/reasoning-toy/", wait_until="domcontentloaded")
+    root = page.locator('[data-python="reward-toy"]')
+    expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
+    root.locator(".rh-train").click()
+    expect(root).to_have_attribute("data-state", "done", timeout=240_000)
+    expect(root.locator("table.rh-candidates tbody tr")).to_have_count(13)
+    exit_zero = root.locator('tr[data-candidate="exit-zero"]')
+    expect(exit_zero.locator("td").nth(1)).to_contain_text("0 (reward 1)")
+    expect(exit_zero.locator("td").nth(2)).to_contain_text("fails")
+    expect(root.locator('tr[data-candidate="retry-forever"] td').nth(1)).to_contain_text(
+        "time limit"
+    )
+    for run in ("grader only", "monitor in the reward"):
+        expect(root.locator(f'.rh-chart[data-run="{run}"]')).to_have_attribute("data-done", "true")
