@@ -38,6 +38,8 @@ async function mountPage() {
   if (article.querySelector('[data-python="reward-lab"]')) (await import("./reward-lab.js")).mountRewardLabs(article, python);
   const proxies = article.querySelector('[data-python="reward-proxies"]');
   if (proxies) (await import("./reward-proxies.js")).mountRewardProxies(proxies, python);
+  const toy = article.querySelector('[data-python="reward-toy"]');
+  if (toy) (await import("./reward-toy.js")).mountRewardToy(toy, python);
 }
 
 // Page code (and tests) can reach the Python worker once a page has started it.
