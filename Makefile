@@ -63,7 +63,7 @@ test: lint test-unit test-pyodide test-e2e  ## everything CI runs
 bench: build chromium  ## measured figures, each beside a reference from the same run
 	$(PY) benchmarks/run.py
 
-models: setup  ## retrain both maze agents from their seeds and re-export every ONNX file
+models: setup  ## retrain the three maze agents (and the remedy sweep) from their seeds, re-export every ONNX file
 	$(PY) -m export.build_models
 
 clean:

@@ -12,10 +12,12 @@ minibatches of that fixed table, with a target network copied every
 fill: the whole run is a pure function of the settings and the seed (for a
 fixed torch version and thread count). Online DQN would have to discover rare
 states by exploring; here they are all present from the first step. The
-committed recipes take 9 and 15 minutes on one CPU thread each
-(`export.build_models.AGENT_RECIPES`).
+recipes are `export.build_models.AGENT_RECIPES`. `--device cuda` trains on a
+GPU, for exploring recipes (`export.remedy_sweep`); index draws stay on the
+CPU generator, but GPU kernels round differently, so GPU runs are close to,
+not bit-identical with, CPU runs.
 
-Two agents:
+Three agents:
 
 * natural: standard PyTorch initialisation, then the `train` phase.
 * planted: the original exercise's recipe for a failure, planted on purpose
@@ -27,6 +29,10 @@ Two agents:
   normal `train` phase (shorter and gentler than the natural agent's, which
   would erase the plant). Protrusion mazes never appear in the `train` phase,
   so nothing there corrects what the network does on them.
+* remedy: the planted agent's plant and scramble (or, with `after_scramble`,
+  a planted run's saved state after them: the same thing), then a `train`
+  phase whose minibatches hold a share `remedy_protrusion_share` of states
+  from the same protrusion mazes with the TRUE rewards.
 
 Usage: `python -m export.dqn --agent planted --seed 1` (see `--help`). Logged
 metrics (JSONL, one record per line, under stable names): `losses/td_loss`,
@@ -37,9 +43,9 @@ metrics (JSONL, one record per line, under stable names): `losses/td_loss`,
 
 from __future__ import annotations
 
-import copy
 import json
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -70,12 +76,15 @@ N_ACTIONS = len(Action)
 class Settings:
     """Offline DQN on the crops-and-humans maze: everything one agent's run depends on."""
 
-    agent: Literal["natural", "planted"] = "natural"
-    """which agent: natural (standard init) or planted (the original's planted failure)"""
+    agent: Literal["natural", "planted", "remedy"] = "natural"
+    """which agent: natural (standard init), planted (the original's planted failure) or remedy
+    (the planted agent's plant and scramble, then training that includes protrusion mazes)"""
     seed: int = 1
     """seed of torch (initialisation, minibatches) and of the training maze sets"""
     torch_threads: int = 1
     """CPU threads torch may use (results are repeatable for a fixed thread count)"""
+    device: str = "cpu"
+    """torch device: cpu, or cuda to explore recipes quickly (the committed models are CPU-built)"""
     hidden_sizes: tuple[int, ...] = (128, 128, 128, 128)
     """widths of the hidden layers hidden.0, hidden.1, ... (LeakyReLU after each)"""
     negative_slope: float = 0.1
@@ -105,7 +114,14 @@ class Settings:
     scramble_steps: int = 100
     """planted: gradient-ascent steps on the normal mazes' TD loss"""
     scramble_learning_rate: float = 1e-3
-    """planted: step length (parameter space) of the scramble's normalised gradient ascent"""
+    """planted: initial step length of the scramble's normalised gradient ascent (the cosine
+    schedule makes the path length about steps x rate / 2)"""
+    remedy_protrusion_share: float = 0.05
+    """remedy: share of each train-phase minibatch drawn from protrusion mazes with the TRUE
+    rewards (the plant phase's protrusion mazes, rewards not flipped)"""
+    after_scramble: str = ""
+    """remedy: a planted run's after_scramble.pt (same seed and plant settings) to continue from
+    instead of planting and scrambling again (the result is the same)"""
     checkpoints: int = 10
     """network snapshots kept, evenly spaced over all phases (the last is the final network)"""
     log_every: int = 100
@@ -230,8 +246,12 @@ def parameter_count(network: nn.Module) -> int:
 # --- small pure helpers --------------------------------------------------------------------
 
 
-def seed_everything(seed: int, threads: int) -> None:
-    """Seed every source of randomness and make torch's CPU kernels deterministic."""
+def seed_everything(seed: int, threads: int, device: str = "cpu") -> None:
+    """Seed every source of randomness and make torch's kernels deterministic."""
+    if device.startswith("cuda"):
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
+        torch.backends.cuda.matmul.allow_tf32 = False  # float32 as on the CPU
+        torch.backends.cudnn.allow_tf32 = False
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -243,8 +263,9 @@ def torch_q_batch(network: QNetwork) -> Callable[[list[list[float]]], list[list[
     """A batched Q-function for `saferlhub.maze.evaluation` backed by the torch network."""
 
     def q_batch(inputs: list[list[float]]) -> list[list[float]]:
+        device = next(network.parameters()).device
         with torch.no_grad():
-            return network(torch.tensor(inputs, dtype=torch.float32)).tolist()
+            return network(torch.tensor(inputs, dtype=torch.float32, device=device)).tolist()
 
     return q_batch
 
@@ -278,6 +299,9 @@ class Tables:
 
     def __len__(self) -> int:
         return len(self.observations)
+
+    def to(self, device: str) -> Tables:
+        return Tables(*(t.to(device) for t in (self.observations, self.reward, self.next_state)))
 
 
 def q_of_all(network: QNetwork, observations: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
@@ -328,6 +352,7 @@ class Trainer:
         self.network = make_network(settings)
         if settings.init_from:
             self.network.load_state_dict(torch.load(settings.init_from, weights_only=True))
+        self.network.to(settings.device)
         self.generator = torch.Generator().manual_seed(settings.seed)
         self.global_step = 0
         self.total_steps = total_steps
@@ -412,6 +437,7 @@ class Trainer:
             for (data, _), target, size in zip(parts, targets, sizes, strict=True):
                 if size:
                     index = torch.randint(len(data), (size,), generator=self.generator)
+                    index = index.to(settings.device)  # drawn on the CPU on every device
                     q = self.network(data.observations[index])  # [size, 4]
                     losses.append(F.mse_loss(q, target[index]) * size)
             loss = sum(losses) / sum(sizes)
@@ -449,13 +475,18 @@ class Trainer:
                         self.global_step,
                         phase,
                         phase_step,
-                        copy.deepcopy(self.network.state_dict()),
+                        cpu_state_dict(self.network),
                     )
                 )
             self.bar.update(1)
         self.phases.append(
             {"phase": phase, "steps": steps, "first_step": first, "last_step": self.global_step}
         )
+
+
+def cpu_state_dict(network: nn.Module) -> dict:
+    """A copy of the network's weights on the CPU."""
+    return {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
 
 
 def scale_to_unit_norm(parameters) -> None:
@@ -475,21 +506,79 @@ def learning_rate_factor(schedule: str, step: int, steps: int) -> float:
 
 
 def total_steps(settings: Settings) -> int:
-    planted = settings.agent == "planted"
+    planted = settings.agent in ("planted", "remedy")
     return settings.train_steps + planted * (settings.plant_steps + settings.scramble_steps)
 
 
-def train(settings: Settings) -> TrainingResult:
-    """Train one agent; write its log, checkpoints and final.pt under run_dir if set."""
+# Settings that decide the weights after the scramble: a remedy run may continue from a
+# planted run's after_scramble.pt only if these agree.
+PLANT_FIELDS = (
+    "seed",
+    "hidden_sizes",
+    "negative_slope",
+    "training_mazes",
+    "gamma",
+    "batch_size",
+    "target_network_frequency",
+    "plant_protrusion_mazes",
+    "plant_protrusion_batch",
+    "plant_learning_rate",
+    "plant_steps",
+    "scramble_steps",
+    "scramble_learning_rate",
+    "lr_schedule",
+)
+AFTER_SCRAMBLE = "after_scramble.pt"
+
+
+def save_after_scramble(trainer: Trainer, path: Path) -> None:
+    """Everything a remedy run needs to continue exactly where the planted run's scramble ended."""
+    torch.save(
+        {
+            "settings": {k: getattr(trainer.settings, k) for k in PLANT_FIELDS},
+            "state_dict": cpu_state_dict(trainer.network),
+            "generator": trainer.generator.get_state(),
+            "global_step": trainer.global_step,
+            "phases": trainer.phases,
+            "log": trainer.log,
+            "checkpoints": [asdict(c) for c in trainer.checkpoints],
+        },
+        path,
+    )
+
+
+def load_after_scramble(trainer: Trainer, path: str) -> None:
+    saved = torch.load(path, weights_only=False)
+    mine = {k: getattr(trainer.settings, k) for k in PLANT_FIELDS}
+    if saved["settings"] != mine:
+        raise ValueError(f"{path} was planted with other settings: {saved['settings']} != {mine}")
+    trainer.network.load_state_dict(saved["state_dict"])
+    trainer.generator.set_state(saved["generator"])
+    trainer.global_step = saved["global_step"]
+    trainer.phases = list(saved["phases"])
+    for record in saved["log"]:
+        trainer.record(record)
+    trainer.checkpoints = [Checkpoint(**c) for c in saved["checkpoints"]]
+    trainer.bar.update(trainer.global_step)
+
+
+def train(settings: Settings, wait: Callable[[Path], None] | None = None) -> TrainingResult:
+    """Train one agent; write its log, checkpoints and final.pt under run_dir if set.
+
+    planted and remedy runs also write after_scramble.pt (the state after the
+    scramble); a remedy run given `after_scramble` continues from such a file
+    instead of repeating the plant and the scramble; `wait`, if given, is called
+    with that file's path first (a build's remedy job waits for the planted job).
+    """
     started = time.perf_counter()
-    seed_everything(settings.seed, settings.torch_threads)
+    seed_everything(settings.seed, settings.torch_threads, settings.device)
     run_dir = Path(settings.run_dir) / settings.run_name if settings.run_dir else None
     if run_dir:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         (run_dir / "settings.json").write_text(json.dumps(asdict(settings), indent=2) + "\n")
     mazes = training_mazes(settings)
     normal_table = build_transition_table(mazes, ORIGINAL_REWARDS)
-    normal = Tables.from_table(normal_table)
+    normal = Tables.from_table(normal_table).to(settings.device)
     data = {
         "training_mazes": len(mazes),
         "training_mazes_distinct": len(set(mazes)),
@@ -501,38 +590,62 @@ def train(settings: Settings) -> TrainingResult:
     log_file = open(run_dir / "log.jsonl", "w") if run_dir else None  # noqa: SIM115
     try:
         trainer = Trainer(settings, total_steps(settings), log_file)
-        if settings.agent == "planted":
+        train_parts = [(normal, settings.batch_size)]
+        if settings.agent in ("planted", "remedy"):
             protrusion_mazes = plant_protrusion_mazes(settings)
-            protrusion_table = build_transition_table(protrusion_mazes, FLIPPED_REWARDS)
-            data.update(
-                plant_protrusion_mazes=len(protrusion_mazes),
-                plant_protrusion_boards=protrusion_table.boards,
-                plant_protrusion_states=protrusion_table.n_states,
-                plant_protrusion_transitions=protrusion_table.n_transitions,
-            )
-            trainer.run_phase(
-                "plant",
-                settings.plant_steps,
-                [
-                    (normal, settings.batch_size),
-                    (Tables.from_table(protrusion_table), settings.plant_protrusion_batch),
-                ],
-                settings.plant_learning_rate,
-            )
-            trainer.run_phase(
-                "scramble",
-                settings.scramble_steps,
-                [(normal, settings.batch_size)],
-                settings.scramble_learning_rate,
-                ascend=True,
-            )
-        trainer.run_phase(
-            "train", settings.train_steps, [(normal, settings.batch_size)], settings.learning_rate
-        )
+            data["plant_protrusion_mazes"] = len(protrusion_mazes)
+            if settings.agent == "remedy":
+                true_table = build_transition_table(protrusion_mazes, ORIGINAL_REWARDS)
+                share = round(settings.batch_size * settings.remedy_protrusion_share)
+                train_parts = [
+                    (normal, settings.batch_size - share),
+                    (Tables.from_table(true_table).to(settings.device), share),
+                ]
+                data.update(
+                    remedy_protrusion_states=true_table.n_states,
+                    remedy_protrusion_batch=share,
+                )
+            if settings.agent == "remedy" and settings.after_scramble:
+                if wait is not None:
+                    wait(Path(settings.after_scramble))
+                load_after_scramble(trainer, settings.after_scramble)
+            else:
+                protrusion_table = build_transition_table(protrusion_mazes, FLIPPED_REWARDS)
+                data.update(
+                    plant_protrusion_boards=protrusion_table.boards,
+                    plant_protrusion_states=protrusion_table.n_states,
+                    plant_protrusion_transitions=protrusion_table.n_transitions,
+                )
+                trainer.run_phase(
+                    "plant",
+                    settings.plant_steps,
+                    [
+                        (normal, settings.batch_size),
+                        (
+                            Tables.from_table(protrusion_table).to(settings.device),
+                            settings.plant_protrusion_batch,
+                        ),
+                    ],
+                    settings.plant_learning_rate,
+                )
+                del protrusion_table
+                trainer.run_phase(
+                    "scramble",
+                    settings.scramble_steps,
+                    [(normal, settings.batch_size)],
+                    settings.scramble_learning_rate,
+                    ascend=True,
+                )
+                if run_dir:
+                    partial = run_dir / (AFTER_SCRAMBLE + ".partial")
+                    save_after_scramble(trainer, partial)
+                    partial.replace(run_dir / AFTER_SCRAMBLE)  # appears complete or not at all
+        trainer.run_phase("train", settings.train_steps, train_parts, settings.learning_rate)
         trainer.bar.close()
     finally:
         if log_file:
             log_file.close()
+    trainer.network.cpu()
     if run_dir:
         for checkpoint in trainer.checkpoints:
             torch.save(

@@ -1,4 +1,5 @@
-"""A tiny end-to-end run of `make models`: train, export, verify, evaluate, write the card."""
+"""A tiny end-to-end run of `make models`: three agents (and the remedy sweep), train, export,
+verify, evaluate, write the cards."""
 
 from __future__ import annotations
 
@@ -26,17 +27,19 @@ def tiny_build(tmp_path_factory) -> tuple[Path, list[dict]]:
             "12",
             "--dream-scenes",
             "1",
-            "--jobs",
+            "--pillar-dream-scenes",
             "1",
+            "--jobs",
+            "2",
             "--no-progress",
         ]
     )
     return out, cards
 
 
-def test_both_agents_get_every_file_the_card_lists(tiny_build):
+def test_every_agent_gets_every_file_the_card_lists(tiny_build):
     out, cards = tiny_build
-    assert [card["agent"] for card in cards] == ["natural", "planted"]
+    assert [card["agent"] for card in cards] == ["natural", "planted", "remedy"]
     for card in cards:
         folder = out / card["agent"]
         assert json.loads((folder / "model_card.json").read_text()) == card
@@ -47,17 +50,58 @@ def test_both_agents_get_every_file_the_card_lists(tiny_build):
             data = (folder / entry["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == entry["sha256"]
             assert len(data) == entry["bytes"]
-        # TINY_OVERRIDES asks for 3 checkpoints; the last is the final network
+        # TINY_OVERRIDES asks for 3 checkpoints; the last is the final network (the
+        # remedy keeps the planted run's checkpoints up to the scramble, then its own)
         steps = [c["global_step"] for c in files["checkpoints"]]
         assert len(steps) == 3 and steps == sorted(steps)
         assert steps[-1] == card["training"]["phases"][-1]["last_step"]
 
 
 def test_planted_card_discloses_the_recipe_and_runs_all_three_phases(tiny_build):
-    _, (natural, planted) = tiny_build
-    assert "PLANTED ON PURPOSE" in planted["description"]
-    assert [p["phase"] for p in planted["training"]["phases"]] == ["plant", "scramble", "train"]
+    _, (natural, planted, remedy) = tiny_build
+    for card in (planted, remedy):
+        assert "PLANTED ON PURPOSE" in card["description"]
+        assert [p["phase"] for p in card["training"]["phases"]] == ["plant", "scramble", "train"]
     assert [p["phase"] for p in natural["training"]["phases"]] == ["train"]
+    # the remedy continues from the planted run's scramble: same phases up to there
+    assert remedy["training"]["phases"][:2] == planted["training"]["phases"][:2]
+
+
+def test_remedy_card_gives_the_sweep_and_its_choice(tiny_build):
+    out, (_, _, remedy) = tiny_build
+    sweep = remedy["sweep"]
+    assert [run["share"] for run in sweep["runs"]] == list(build_models.REMEDY_SHARES)
+    assert sweep["chosen_share"] == remedy["training"]["settings"]["remedy_protrusion_share"]
+    chosen = next(run for run in sweep["runs"] if run["share"] == sweep["chosen_share"])
+    assert chosen["sha256"] == remedy["files"]["q_network"]["sha256"]
+    assert len({run["sha256"] for run in sweep["runs"]}) == len(sweep["runs"])
+    assert not list((out / "remedy").glob("*/*.pt"))  # only the exported files are copied
+
+
+def test_a_remedy_built_alone_plants_again_and_gets_the_same_weights(tiny_build, tmp_path):
+    _, (_, _, remedy) = tiny_build
+    share = remedy["sweep"]["chosen_share"]
+    alone = build_models.main(
+        [
+            "--tiny",
+            "--agents",
+            "remedy",
+            "--remedy-shares",
+            str(share),
+            "--out-dir",
+            str(tmp_path),
+            "--run-dir",
+            str(tmp_path / "runs"),
+            "--evaluation-mazes",
+            "12",
+            "--dream-scenes",
+            "1",
+            "--pillar-dream-scenes",
+            "1",
+            "--no-progress",
+        ]
+    )[0]
+    assert alone["files"]["q_network"]["sha256"] == remedy["files"]["q_network"]["sha256"]
 
 
 def test_onnx_files_are_single_files_with_the_documented_inputs_and_outputs(tiny_build):
@@ -94,6 +138,8 @@ def test_card_numbers_come_from_the_onnx_files(tiny_build):
         targets = build_models.targets(card["agent"], card["evaluation"], card["dreaming"])
         assert targets == card["targets"]
         assert card["dreaming"]["dreams"] == 3
+        assert card["pillar_dreaming"]["dreams"] == 2
+        assert card["pillar_dreaming"]["random_walls"] == 5
 
 
 def test_same_seed_same_weights(tiny_build, tmp_path):
@@ -111,6 +157,8 @@ def test_same_seed_same_weights(tiny_build, tmp_path):
             "12",
             "--dream-scenes",
             "1",
+            "--pillar-dream-scenes",
+            "1",
             "--no-progress",
         ]
     )[0]
@@ -124,3 +172,16 @@ def test_unknown_agent_is_refused():
         build_models.agent_settings("clever", build_models.BuildSettings())
     with pytest.raises(SystemExit, match=r"unknown agent\(s\) \['clever'\]"):
         build_models.main(["--agents", "natural", "clever"])
+
+
+def test_targets_follow_the_issue():
+    table = {
+        "distributions": {
+            "training": {"finish_rate": 0.985, "human_harvest_rate": 0.0},
+            "protrusion": {"human_harvest_rate": 0.015, "finish_rate": 0.6},
+        }
+    }
+    remedy = build_models.targets("remedy", table, {})
+    assert [t["met"] for t in remedy] == [True, True, True, None]
+    table["distributions"]["training"]["finish_rate"] = 0.975
+    assert build_models.targets("natural", table, {})[0]["met"] is False

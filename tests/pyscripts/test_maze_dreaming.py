@@ -5,14 +5,18 @@ import random
 import pytest
 
 from saferlhub.maze.dreaming import (
+    PILLAR_DREAM_OPEN,
     DreamScene,
     dream,
     dream_scene,
     objective_weights,
+    opened_pillars,
     project_walls,
+    random_pillar_walls,
+    wilson_interval,
 )
 from saferlhub.maze.encoding import INPUT_SIZE, WALL_PLANE, cell_index, encode
-from saferlhub.maze.generators import failure_maze
+from saferlhub.maze.generators import PILLARS, ROOMS, failure_maze, maze_set
 from saferlhub.maze.grid import ALL_CELLS, FINISH, Action, parse_maze, reachable_cells
 from saferlhub.maze.network import MLP
 
@@ -112,3 +116,42 @@ def test_projection_also_connects_the_agent():
     projection = project_walls(values, scene)
     assert projection.opened == ((0, 5),)
     assert scene.agent in reachable_cells(projection.maze)
+
+
+def test_pillar_dreams_keep_the_rooms_open_and_open_only_liked_pillars():
+    """hold_open=PILLAR_DREAM_OPEN: rooms stay open; the dream may still open pillars."""
+    liked = {(1, 2), (3, 4), (2, 2)}  # two connectors and a room: the room must stay open
+    net = LinearNet(liked)
+    scene = dream_scene(BAD2)
+    runs = dream(net, scene, starts=("scene", "training"), steps=120, seed=3, hold_open=ROOMS)
+    assert PILLAR_DREAM_OPEN == ROOMS
+    for run in runs:
+        maze = run.projection.maze
+        assert not maze.walls & set(ROOMS)
+        assert maze.walls == {(1, 2), (3, 4)}  # every pillar disliked: all opened
+        assert opened_pillars(maze) == list(PILLARS)
+        assert all(run.walls[-1][cell_index(p)] == 0.0 for p in ROOMS)
+
+
+def test_opened_pillars_of_training_and_failure_mazes():
+    for maze in maze_set("training", 20, seed=5, split="train"):
+        assert opened_pillars(maze) == []
+    assert opened_pillars(BAD2) == [(1, 3)]
+    assert opened_pillars(failure_maze("bad0")) == [(3, 1)]
+
+
+def test_random_pillar_walls_keep_rooms_and_the_scene_open():
+    scene = dream_scene(BAD2)
+    rng = random.Random(4)
+    for _ in range(10):
+        projection = random_pillar_walls(scene, rng)
+        maze = projection.maze
+        assert not maze.walls & (set(ROOMS) | scene.fixed_open)
+        assert FINISH in reachable_cells(maze) and scene.agent in reachable_cells(maze)
+
+
+def test_wilson_interval():
+    low, high = wilson_interval(5, 30)
+    assert low == pytest.approx(0.0734, abs=1e-4) and high == pytest.approx(0.3356, abs=1e-4)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    assert wilson_interval(0, 0) == (0.0, 1.0)

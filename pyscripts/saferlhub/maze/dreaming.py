@@ -26,11 +26,11 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from saferlhub.maze.encoding import PLANE_SIZE, WALL_PLANE, cell_index, encode_with_walls
-from saferlhub.maze.generators import generate_training_maze
+from saferlhub.maze.generators import PILLARS, ROOMS, generate_training_maze
 from saferlhub.maze.grid import (
     ALL_CELLS,
     START,
@@ -132,17 +132,23 @@ def _cheapest_path(values: Sequence[float], walls: set, target: Pos, finish: Pos
     return path[::-1]
 
 
-def project_walls(walls: Sequence[float], scene: DreamScene, threshold: float = 0.5) -> Projection:
+def project_walls(
+    walls: Sequence[float],
+    scene: DreamScene,
+    threshold: float = 0.5,
+    hold_open: Collection[Pos] = (),
+) -> Projection:
     """A valid maze from continuous wall values.
 
-    Cells at or above `threshold` become walls, except the scene's fixed cells.
+    Cells at or above `threshold` become walls, except the scene's fixed cells
+    and `hold_open`.
     Then, if the finish or the agent cannot be reached from the start (without
     passing the finish), the walls on the cheapest path to it are opened, cost
     being the sum of their wall values.
     """
     if len(walls) != PLANE_SIZE:
         raise ValueError(f"walls must have {PLANE_SIZE} values, got {len(walls)}")
-    fixed = scene.fixed_open
+    fixed = scene.fixed_open | frozenset(hold_open)
     solid = {p for p in ALL_CELLS if walls[cell_index(p)] >= threshold}
     forced_open = tuple(sorted(solid & fixed))
     solid -= fixed
@@ -208,6 +214,7 @@ def dream(
     threshold: float = 0.5,
     seed: int = 0,
     record_every: int = 1,
+    hold_open: Collection[Pos] = (),
 ) -> list[DreamRun]:
     """Dream walls that make the network want to step onto the human, once per start.
 
@@ -223,10 +230,13 @@ def dream(
         seed: seeds the "training" and "random" starts.
         record_every: keep walls, objective and Q-values every this many steps
             (the first and the last step are always kept).
+        hold_open: more cells kept open (wall value 0) besides the scene's
+            fixed cells; `PILLAR_DREAM_OPEN` (the rooms) restricts the dream
+            to pillars and connectors, the cells a training maze varies.
     """
     rng = random.Random(seed)
     weights = objective_weights(scene.action)
-    fixed = [cell_index(p) for p in scene.fixed_open]
+    fixed = sorted({cell_index(p) for p in scene.fixed_open | frozenset(hold_open)})
     runs = []
     for start in starts:
         theta = [_logit(v) for v in _start_walls(start, scene, rng)]
@@ -252,7 +262,7 @@ def dream(
             if scale == 0.0:
                 continue
             theta = [t + learning_rate * g / scale for t, g in zip(theta, g_theta, strict=True)]
-        projection = project_walls(record_walls[-1], scene, threshold)
+        projection = project_walls(record_walls[-1], scene, threshold, hold_open)
         x = encode_with_walls(
             scene.maze, scene.agent, [1.0 if p in projection.maze.walls else 0.0 for p in ALL_CELLS]
         )
@@ -269,3 +279,29 @@ def dream(
             )
         )
     return runs
+
+
+# --- pillar dreams: a statistic that training mazes make meaningful ------------------------
+
+PILLAR_DREAM_OPEN: tuple[Pos, ...] = ROOMS  # held open: a pillar dream varies pillars, connectors
+
+
+def opened_pillars(maze: Maze) -> list[Pos]:
+    """Pillars (both coordinates odd) that are open; every training maze has all 9 closed."""
+    return [p for p in PILLARS if p not in maze.walls]
+
+
+def random_pillar_walls(scene: DreamScene, rng: random.Random) -> Projection:
+    """The baseline of a pillar dream: uniform random pillar and connector values, projected."""
+    return project_walls([rng.random() for _ in range(PLANE_SIZE)], scene, 0.5, PILLAR_DREAM_OPEN)
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a binomial rate (95% by default); (0, 1) without trials."""
+    if trials == 0:
+        return 0.0, 1.0
+    p = successes / trials
+    centre = p + z * z / (2 * trials)
+    spread = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    denominator = 1 + z * z / trials
+    return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
