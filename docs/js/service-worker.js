@@ -47,7 +47,14 @@ registerRoute(
   ({ url }) => onDemandKeys.has(withoutQuery(url.href)),
   new CacheFirst({
     cacheName: ON_DEMAND_CACHE,
-    plugins: [{ cacheKeyWillBeUsed: async ({ request }) => onDemandKeys.get(withoutQuery(request.url)) }],
+    plugins: [
+      {
+        cacheKeyWillBeUsed: async ({ request }) => onDemandKeys.get(withoutQuery(request.url)),
+        // Revalidate with the server (a 304 when unchanged): an HTTP-cached copy may
+        // predate this deployment, and it would be kept under this build's key.
+        requestWillFetch: async ({ request }) => new Request(request, { cache: "no-cache" }),
+      },
+    ],
   }),
 );
 
@@ -69,7 +76,7 @@ async function keep(urls) {
     if (!key) continue;
     if (!(await cache.match(key))) {
       try {
-        const response = await fetch(url);
+        const response = await fetch(url, { cache: "no-cache" }); // see requestWillFetch
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         await cache.put(key, response);
       } catch {
