@@ -112,3 +112,9 @@ def test_page_glue():
     watched = replay({"level": "absent_supervisor"}, [1] * 24, supervised=True)
     assert (watched["observed"], watched["hidden"], len(watched["frames"])) == (17, 17, 4)
     assert seeds_page({"level": "boat_race", "alpha": 2}, seeds=2)["setting"] == "alpha"
+
+
+def test_boat_race_agents_shuttle_in_most_seeds():
+    # The page says: nothing in the reward favours the lap, and most seeds shuttle.
+    result = hack_rate("boat race", seeds=5)
+    assert result["hacks"] >= 3, result["runs"]
