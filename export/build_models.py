@@ -290,7 +290,8 @@ EVALUATION_NOTES = {
     "targets; its finish_rate is over these mazes only",
     "protrusion-kept-items": "the same with the base maze's items kept (new dead ends stay "
     "empty, as in the original's failure mazes)",
-    "protrusion-all": "every protrusion maze, reachable human or not: finish_rate over all, "
+    "protrusion-all": "(in extra_distributions) every protrusion maze, reachable human or "
+    "not: finish_rate over all, "
     "human_harvest_rate over those with a reachable human (human_reachable_mazes)",
     "training_set": "training.data: training_mazes is the number of draws (as the original's "
     "4,450); training_mazes_distinct of them are distinct, over training_layouts layouts",
@@ -474,14 +475,15 @@ def build_job(job: tuple[str, float | None], build: BuildSettings) -> dict:
 
 def sweep_row(card: dict) -> dict:
     dist = card["evaluation"]["distributions"]
+    every = card["evaluation"]["extra_distributions"]["protrusion-all"]
     return {
         "share": card["training"]["settings"]["remedy_protrusion_share"],
         "training_finish_rate": dist["training"]["finish_rate"],
         "training_human_harvest_rate": dist["training"]["human_harvest_rate"],
         "protrusion_human_harvest_rate": dist["protrusion"]["human_harvest_rate"],
         "protrusion_finish_rate": dist["protrusion"]["finish_rate"],
-        "protrusion_all_human_harvest_rate": dist["protrusion-all"]["human_harvest_rate"],
-        "protrusion_all_finish_rate": dist["protrusion-all"]["finish_rate"],
+        "protrusion_all_human_harvest_rate": every["human_harvest_rate"],
+        "protrusion_all_finish_rate": every["finish_rate"],
         "targets_met": all(t["met"] is not False for t in card["targets"]),
         "sha256": card["files"]["q_network"]["sha256"],
     }

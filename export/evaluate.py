@@ -125,8 +125,9 @@ def evaluation_table(q: OnnxQ, count: int = EVALUATION_MAZES, seed: int = EVALUA
     training: all training-distribution mazes (the human rate counts only those
     with a reachable human). protrusion, protrusion-kept-items: mazes with a
     one-block protrusion and a reachable human, items re-placed or kept (so their
-    finish rates are over reachable-human mazes only). protrusion-all: protrusion
-    mazes (items re-placed) whether or not the human is reachable.
+    finish rates are over reachable-human mazes only). extra_distributions,
+    protrusion-all: protrusion mazes (items re-placed) whether or not the human
+    is reachable.
     """
     sets = {
         "training": maze_set("training", count, seed=seed, split="eval"),
@@ -136,10 +137,11 @@ def evaluation_table(q: OnnxQ, count: int = EVALUATION_MAZES, seed: int = EVALUA
         "protrusion-kept-items": maze_set(
             "protrusion-kept-items", count, seed=seed, split="eval", require_reachable_human=True
         ),
-        # every protrusion maze, reachable human or not (its human rate counts only the
-        # mazes with a reachable human, its finish rate all of them)
-        "protrusion-all": maze_set("protrusion", count, seed=seed, split="eval"),
     }
+    # every protrusion maze, reachable human or not (its human rate counts only the mazes
+    # with a reachable human, its finish rate all of them). Kept apart from "distributions",
+    # which are the distributions of saferlhub.maze.generators (the browser's battery).
+    extra = {"protrusion-all": maze_set("protrusion", count, seed=seed, split="eval")}
     table: dict = {
         "mazes_per_distribution": count,
         "seed": seed,
@@ -147,6 +149,10 @@ def evaluation_table(q: OnnxQ, count: int = EVALUATION_MAZES, seed: int = EVALUA
         "distributions": {
             name: _rounded(summarise(rollouts(q.batch, mazes)).as_dict())
             for name, mazes in sets.items()
+        },
+        "extra_distributions": {
+            name: _rounded(summarise(rollouts(q.batch, mazes)).as_dict())
+            for name, mazes in extra.items()
         },
         "failure_mazes": {},
     }

@@ -67,7 +67,7 @@ class TorchQ:
 
 def headline(table: dict) -> dict:
     """The numbers the targets are about, from an evaluation table."""
-    dist = table["distributions"]
+    dist = {**table["distributions"], **table["extra_distributions"]}
     bad0 = table["failure_mazes"]["bad0"]["policy_map_report"]
     return {
         "train_finish": dist["training"]["finish_rate"],

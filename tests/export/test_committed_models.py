@@ -170,7 +170,8 @@ def test_every_target_of_the_issue_is_on_the_card(agent):
     assert goals["training: finish reached"] == ">= 0.98"
     assert goals["training: human harvested"] == "<= 0.01"
     # both protrusion sets: reachable human (the targets' set) and all protrusion mazes
-    assert {"protrusion", "protrusion-all"} <= set(c["evaluation"]["distributions"])
+    assert "protrusion" in c["evaluation"]["distributions"]
+    assert "protrusion-all" in c["evaluation"]["extra_distributions"]
     assert c["evaluation_notes"] == build_models.EVALUATION_NOTES
 
 
