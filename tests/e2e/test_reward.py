@@ -108,7 +108,13 @@ def test_phone_width_light_and_dark(browser, site_url):
         page.goto(site_url + "reward-hacking/", wait_until="domcontentloaded")
         root = page.locator('[data-level="tomato_watering"]')
         expect(root).to_have_attribute("data-verdict", "hack", timeout=PYTHON_READY_TIMEOUT_MS)
-        assert not overflow(page), (scheme, overflow(page))
+        root.locator(".rh-train").click()
+        expect(root).to_have_attribute("data-state", "done", timeout=60_000)
+        found = overflow(page)
+        assert found["scrollWidth"] <= found["clientWidth"] and not found["outside"], (
+            scheme,
+            found,
+        )
         context.close()
 
 
