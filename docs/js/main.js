@@ -35,6 +35,8 @@ async function mountPage() {
   if (article.querySelector('[data-python^="rl-"]')) (await import("./rl-loop.js")).mountRlLoop(article, python);
   const mazePlay = article.querySelector('[data-python="maze-play"]');
   if (mazePlay) (await import("./maze-play.js")).mountMazePlay(mazePlay, python);
+  const mazeOod = article.querySelector('[data-python="maze-ood"]');
+  if (mazeOod) (await import("./maze-ood.js")).mountMazeOod(mazeOod, python);
   if (article.querySelector('[data-python="reward-lab"]')) (await import("./reward-lab.js")).mountRewardLabs(article, python);
   const proxies = article.querySelector('[data-python="reward-proxies"]');
   if (proxies) (await import("./reward-proxies.js")).mountRewardProxies(proxies, python);

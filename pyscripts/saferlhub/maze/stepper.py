@@ -365,8 +365,10 @@ class Battery:
     `steps()` is the stepper: for each piece of `chunk` mazes per distribution it
     draws the mazes, then rolls every agent out on all of them together (one
     call per agent per step). `report()` summarises whatever has finished, so a
-    page that stops mid-way keeps it. With the cards' settings (count 1000,
-    seed 1) the numbers equal the cards' `evaluation.distributions`.
+    page that stops mid-way keeps it (with `live`, `progress()` hands out the
+    report of each finished piece, so a page can draw it at once). With the
+    cards' settings (count 1000, seed 1) the numbers equal the cards'
+    `evaluation.distributions`.
     """
 
     def __init__(
@@ -377,6 +379,7 @@ class Battery:
         seed: int = EVALUATION_SEED,
         distributions: Sequence[str] = DISTRIBUTIONS,
         chunk: int = 100,
+        live: bool = False,
     ) -> None:
         if not agents:
             raise ValueError("no agents to test")
@@ -391,8 +394,11 @@ class Battery:
         self.distributions = list(distributions)
         self.chunk = max(1, chunk)
         self.done = 0  # mazes per distribution finished by every agent
+        self.live = live  # progress() carries the report of each newly finished piece
+        self._reported = 0
         self.episodes = {a: {d: [] for d in self.distributions} for a in self.agents}
 
+    # --8<-- [start:battery]
     def steps(self):
         while self.done < self.count:
             size = min(self.chunk, self.count - self.done)
@@ -416,8 +422,15 @@ class Battery:
             self.done += size
         return self.report()
 
+    # --8<-- [end:battery]
+
     def progress(self) -> dict:
-        return {"done": self.done, "count": self.count}
+        """{"done", "count"}; with `live`, also "report" once per newly finished piece."""
+        progress: dict = {"done": self.done, "count": self.count}
+        if self.live and self.done > self._reported:
+            self._reported = self.done
+            progress["report"] = self.report()
+        return progress
 
     def report(self) -> dict:
         """{"done", "count", "seed", "agents": {agent: {distribution: metrics}}}."""
