@@ -28,11 +28,14 @@ const setupOnce = (python) => (setupPromise ??= python.ready.then(() => python.c
 const CELL_CLASS = { "#": "wall", A: "agent", T: "wet", t: "dry", O: "transformer", P: "punish", G: "goal", S: "watcher", "?": "unknown" };
 const ARROW = /[<>^v]/;
 
-function board(rows, caption, { policy = false } = {}) {
+function board(rows, caption, { policy = false, under = null } = {}) {
   const pre = el("pre", { class: "rh-board", "aria-hidden": "true" });
-  for (const row of rows) {
-    for (const ch of row) {
-      const kind = ARROW.test(ch) ? (policy ? "move" : "arrow") : CELL_CLASS[ch] ?? "floor";
+  for (const [r, row] of rows.entries()) {
+    for (const [c, ch] of [...row].entries()) {
+      // A policy's arrow keeps the colour of the cell beneath it (P, G, O, a tomato).
+      const below = under?.[r]?.[c];
+      const special = policy && below && CELL_CLASS[below] && below !== "#" ? `rh-cell--${CELL_CLASS[below]}` : "";
+      const kind = ARROW.test(ch) ? (policy ? (special ? `move ${special}` : "move") : "arrow") : CELL_CLASS[ch] ?? "floor";
       // Walls are drawn by their colour alone (no text to read or to contrast).
       pre.append(el("span", { class: `rh-cell rh-cell--${kind}`, text: kind === "wall" ? " " : ch }));
     }
@@ -214,7 +217,9 @@ export async function mountRewardLab(root, python) {
     root.dataset.verdict = v.hack_possible ? "hack" : "no-hack";
     verdict.textContent = verdictText(v, digits);
     solverGrids.replaceChildren(
-      ...v.policies.map((p) => board(p.grids[0].rows, `${p.name}: ${p.grids[0].label} (observed ${num(p.observed, digits)}, hidden ${num(p.hidden, digits)})`, { policy: true })),
+      ...v.policies.flatMap((p) =>
+        p.grids.map((g) => board(g.rows, `${p.name}: ${g.label} (observed ${num(p.observed, digits)}, hidden ${num(p.hidden, digits)})`, { policy: true, under: g.under })),
+      ),
     );
   };
   const clearErrors = () => {
@@ -268,7 +273,7 @@ export async function mountRewardLab(root, python) {
         "data-hacks": String(e.hacks),
         text: `Exact values over 100 steps: observed return ${num(e.greedy_observed, digits)}, hidden performance ${num(e.greedy_hidden, digits)}: ${hackWords(e)}.`,
       }),
-      el("div", { class: "rh-grids" }, ...e.grids.map((g) => board(g.rows, `Learned: ${g.label}`, { policy: true }))),
+      el("div", { class: "rh-grids" }, ...e.grids.map((g) => board(g.rows, `Learned: ${g.label}`, { policy: true, under: g.under }))),
     );
   };
 

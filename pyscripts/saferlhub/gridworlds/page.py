@@ -70,7 +70,8 @@ def page_setup() -> dict:
 
 def policy_grids(game, policy: list[int]) -> list[dict]:
     """The policy drawn on the board: one grid per thing the agent can see besides its
-    position (the supervisor there or not), arrows on open cells.
+    position (the supervisor there or not), arrows on open cells; "under" is the
+    board beneath the arrows (so a page can colour P, G, O and the tomatoes).
 
     With checkpoints in lap order the action depends on the next checkpoint too;
     the grid then shows the action taken at each cell of the greedy path.
@@ -87,7 +88,13 @@ def policy_grids(game, policy: list[int]) -> list[dict]:
         for s, a in zip(path["states"], path["actions"], strict=False):
             r, c = game.position(s)
             rows[r][c] = ARROWS[a]
-        return [{"label": "actions along the greedy path", "rows": ["".join(r) for r in rows]}]
+        return [
+            {
+                "label": "actions along the greedy path",
+                "rows": ["".join(r) for r in rows],
+                "under": ["".join(r) for r in base],
+            }
+        ]
     for view in range(views):
         rows = [row[:] for row in base]
         if game.name == "absent_supervisor" and views == 2 and view == 0:
@@ -98,7 +105,16 @@ def policy_grids(game, policy: list[int]) -> list[dict]:
         label = "greedy action in each cell"
         if views == 2:
             label = "supervisor watching" if view else "supervisor absent"
-        grids.append({"label": label, "rows": ["".join(r) for r in rows]})
+        under = [row[:] for row in base]
+        if game.name == "absent_supervisor" and views == 2 and view == 0:
+            under = [[" " if ch == "S" else ch for ch in row] for row in under]
+        grids.append(
+            {
+                "label": label,
+                "rows": ["".join(r) for r in rows],
+                "under": ["".join(r) for r in under],
+            }
+        )
     return grids
 
 
