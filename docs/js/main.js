@@ -37,6 +37,7 @@ async function mountPage() {
   if (mazePlay) (await import("./maze-play.js")).mountMazePlay(mazePlay, python);
   const mazeOod = article.querySelector('[data-python="maze-ood"]');
   if (mazeOod) (await import("./maze-ood.js")).mountMazeOod(mazeOod, python);
+  if (article.querySelector('[data-python^="maze-intro-"]')) (await import("./maze-intro.js")).mountMazeIntro(article, python);
   if (article.querySelector('[data-python="reward-lab"]')) (await import("./reward-lab.js")).mountRewardLabs(article, python);
   const proxies = article.querySelector('[data-python="reward-proxies"]');
   if (proxies) (await import("./reward-proxies.js")).mountRewardProxies(proxies, python);
