@@ -38,6 +38,8 @@ async function mountPage() {
   const mazeOod = article.querySelector('[data-python="maze-ood"]');
   if (mazeOod) (await import("./maze-ood.js")).mountMazeOod(mazeOod, python);
   if (article.querySelector('[data-python^="maze-intro-"]')) (await import("./maze-intro.js")).mountMazeIntro(article, python);
+  const mazeDream = article.querySelector('[data-python="maze-dream"]');
+  if (mazeDream) (await import("./maze-dream.js")).mountMazeDream(mazeDream, python);
   if (article.querySelector('[data-python="reward-lab"]')) (await import("./reward-lab.js")).mountRewardLabs(article, python);
   const proxies = article.querySelector('[data-python="reward-proxies"]');
   if (proxies) (await import("./reward-proxies.js")).mountRewardProxies(proxies, python);

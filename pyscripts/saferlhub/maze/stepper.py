@@ -508,7 +508,7 @@ def _mazes(texts: Sequence[str | Sequence[str]]) -> list[Maze]:
     return [parse_maze(t if isinstance(t, str) else "\n".join(t)) for t in texts]
 
 
-TASKS = ("play", "policy_map", "battery")
+TASKS = ("play", "policy_map", "battery", "dream")
 
 
 def start(task: str, args: dict | None = None) -> dict:
@@ -516,7 +516,8 @@ def start(task: str, args: dict | None = None) -> dict:
 
     task "play": args {agents, mazes (ASCII)} -> traced episodes per agent.
     task "policy_map": args {agents, maze} -> maps and differences.
-    task "battery": args {agents, count, seed, distributions, chunk} -> `Battery.report()`.
+    task "battery": args {agents, count, seed, distributions, chunk, live} -> `Battery.report()`.
+    task "dream": args of `dream_stepper.DreamSession` -> its report.
     """
     args = dict(args or {})
     owner: object = None
@@ -527,6 +528,11 @@ def start(task: str, args: dict | None = None) -> dict:
     elif task == "battery":
         owner = Battery(**args)
         stepper = owner.steps()
+    elif task == "dream":
+        from saferlhub.maze.dream_stepper import DreamSession  # it imports this module
+
+        owner = DreamSession(**args)
+        stepper = owner.run()
     else:
         raise ValueError(f"unknown task {task!r}; choose from {TASKS}")
     session = next(_next_session)

@@ -1,0 +1,116 @@
+"""The dreaming page in Chromium: a small dream equals CPython's (onnxruntime driving the same
+stepper), the wall planes and verdicts are drawn, Stop works mid-dream, refusals say why."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+
+pytestmark = pytest.mark.e2e
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
+TIMEOUT = 3 * PYTHON_READY_TIMEOUT_MS
+
+
+@pytest.fixture
+def lab(page, site_url):
+    page.goto(site_url + "maze/dreaming/")
+    root = page.locator('[data-python="maze-dream"]')
+    expect(root).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    return root
+
+
+def cpython_dream(args):
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("onnxruntime")
+    from export.evaluate import onnx_session
+    from saferlhub.maze import stepper
+    from saferlhub.maze.dream_stepper import DreamSession
+
+    sessions = {}
+
+    def network(call):
+        if call.model not in sessions:
+            agent, key = call.model.split("/")
+            sessions[call.model] = onnx_session(MODELS / agent / f"{key}.onnx")
+        feeds = {
+            name: np.frombuffer(values, dtype=np.float32).reshape(call.rows, call.widths[name])
+            for name, values in call.inputs.items()
+        }
+        outputs = sessions[call.model].run(list(call.outputs), feeds)
+        return {n: o.ravel() for n, o in zip(call.outputs, outputs, strict=True)}
+
+    return stepper.drive(DreamSession(**args).run(), network)
+
+
+def test_a_dream_in_the_browser_equals_cpythons_and_is_verified(lab, page):
+    lab.locator("#maze-dream-agent").select_option("planted")
+    lab.locator("#maze-dream-steps").fill("30")
+    lab.locator("#maze-dream-restarts").fill("4")
+    lab.get_by_role("button", name="Dream").click()
+    expect(lab).to_have_attribute("data-state", "running")
+    expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    got = page.evaluate("window.saferlhubMaze.lastDream")
+    settings = got["settings"]
+    assert settings["restarts"] == 4 and settings["steps"] == 30
+    assert list(got["agents"]) == ["planted", *[a for a in AGENTS if a != "planted"]]
+    expected = cpython_dream(
+        {
+            "agents": list(got["agents"]),
+            "scene": {k: got["scene"][k] for k in ("maze", "human", "agent")},
+            "objective": settings["objective"],
+            "learning_rate": settings["learning_rate"],
+            "steps": 30,
+            "restarts": 4,
+            "starts": ["scene", "training", "random"],
+            "seed": settings["seed"],
+        }
+    )
+    for agent, result in got["agents"].items():
+        for ours, theirs in zip(result["dreams"], expected["agents"][agent]["dreams"], strict=True):
+            assert ours["maze"] == theirs["maze"], agent
+            assert ours["actions"] == theirs["actions"], agent
+            assert ours["objective"] == pytest.approx(theirs["objective"], rel=1e-4, abs=1e-4)
+        assert result["summary"] == expected["agents"][agent]["summary"]
+        assert result["random_walls"] == expected["agents"][agent]["random_walls"]
+    # Drawn: a wall plane per restart, a verdict per dream, the summary with its baselines.
+    expect(lab.locator(".maze-dream__plane")).to_have_count(4)
+    expect(lab.locator(".maze-dream__dreams figure")).to_have_count(4)
+    harvested = got["agents"]["planted"]["summary"]["harvested"]["count"]
+    expect(lab.locator('.maze-dream__dreams figure[data-harvested="true"]')).to_have_count(
+        harvested
+    )
+    rows = lab.locator(".maze-dream__table tbody tr")
+    expect(rows).to_have_count(2 * len(AGENTS))
+    expect(rows.first).to_contain_text(f"{harvested} of 4")
+    expect(rows.nth(1)).to_contain_text("random walls, same projection")
+    # The slider replays the recorded steps.
+    lab.locator("#maze-dream-step").fill("0")
+    expect(lab.locator(".maze-dream__plane").first).to_have_attribute(
+        "aria-label", re.compile(r"step 0:")
+    )
+
+
+def test_stop_mid_dream_and_refusals(lab):
+    for box in ("scene", "training", "random"):
+        lab.locator(f"#maze-dream-start-{box}").uncheck()
+    lab.get_by_role("button", name="Dream").click()
+    expect(lab.locator(".maze-lab__error")).to_have_text("Choose at least one start.")
+    lab.locator("#maze-dream-start-empty").check()
+    lab.locator("#maze-dream-steps").fill("1001")
+    lab.get_by_role("button", name="Dream").click()
+    expect(lab.locator(".maze-lab__error")).to_contain_text("Steps must be a whole number from 1")
+    expect(lab.locator("#maze-dream-steps")).to_be_focused()
+    lab.locator("#maze-dream-steps").fill("1000")
+    lab.get_by_role("button", name="Dream").click()
+    expect(lab.locator(".maze-ood__status")).to_contain_text("Step ", timeout=TIMEOUT)
+    lab.get_by_role("button", name="Stop").click()
+    expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    expect(lab.locator(".maze-ood__status")).to_contain_text("Stopped.")
+    expect(lab.get_by_role("button", name="Dream")).to_be_enabled()

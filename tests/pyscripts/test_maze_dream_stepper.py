@@ -1,0 +1,149 @@
+"""The dreaming stepper repeats `dreaming.dream` exactly, batched, and verifies its dreams."""
+
+import inspect
+import json
+import random
+from array import array
+
+import pytest
+
+from saferlhub.maze import dream_stepper, stepper
+from saferlhub.maze.dreaming import dream, dream_scene, project_walls
+from saferlhub.maze.encoding import INPUT_SIZE
+from saferlhub.maze.generators import ROOMS, failure_maze
+from saferlhub.maze.grid import render_maze
+from saferlhub.maze.network import MLP
+
+NETS = {
+    "a": MLP.random([INPUT_SIZE, 12, 4], random.Random(1)),
+    "b": MLP.random([INPUT_SIZE, 12, 4], random.Random(2)),
+}
+
+
+def network(call):
+    """Answers q_gradient calls row by row with the pure-Python MLP (and q_network calls)."""
+    net = NETS[call.model.split("/")[0]]
+    obs = stepper.rows_of(call.inputs["obs"], INPUT_SIZE)
+    if call.model.endswith("q_network"):
+        return {"q": [v for x in obs for v in net(x)]}
+    weights = stepper.rows_of(call.inputs["weights"], 4)
+    q, grad = [], []
+    for x, w in zip(obs, weights, strict=True):
+        qs, g = net.q_and_input_gradient(x, w)
+        q.extend(qs)
+        grad.extend(g)
+    return {"q": q, "grad": grad}
+
+
+def float32_inputs(net):
+    """dream()'s network, seeing its input rounded to float32 as the stepper's calls are."""
+    return lambda x, w: net.q_and_input_gradient(list(array("f", x)), list(array("f", w)))
+
+
+@pytest.mark.parametrize("hold_open", [(), ROOMS])
+def test_the_batched_ascent_repeats_dream_exactly(hold_open):
+    scene = dream_scene(failure_maze("bad2"))
+    starts = ("scene", "training", "random", "empty")
+    runs = stepper.drive(
+        dream_stepper.ascent_steps(
+            "a", scene, starts, steps=15, learning_rate=0.5, seed=4, hold_open=hold_open
+        ),
+        network,
+    )
+    kwargs = {}
+    if hold_open:
+        if "hold_open" not in inspect.signature(dream).parameters:
+            pytest.skip("dreaming.dream has no hold_open in this version")
+        kwargs["hold_open"] = hold_open
+    expected = dream(float32_inputs(NETS["a"]), scene, starts=starts, steps=15, seed=4, **kwargs)
+    for run, reference in zip(runs, expected, strict=True):
+        assert run["start"] == reference.start
+        assert run["objective"] == pytest.approx(reference.objective, rel=1e-6)
+        for ours, theirs in zip(run["walls"], reference.walls, strict=True):
+            assert ours == pytest.approx(theirs, abs=1e-6)
+        assert project_walls(run["final"], scene).maze == reference.projection.maze
+
+
+def test_one_call_per_agent_per_step_for_every_restart():
+    seen = []
+
+    def counting(call):
+        seen.append((call.model, call.rows))
+        return network(call)
+
+    session = dream_stepper.DreamSession(
+        ["a", "b"], {"maze": "bad2"}, steps=6, restarts=5, starts=["random"], baseline=7
+    )
+    report = stepper.drive(session.run(), counting)
+    ascent = [s for s in seen if s[1] == 5]
+    assert ascent[:2] == [("a/q_gradient", 5), ("b/q_gradient", 5)]
+    assert len([s for s in seen if s[0] == "a/q_gradient" and s[1] == 5]) == 7 + 1  # + discrete
+    for agent in ("a", "b"):
+        result = report["agents"][agent]
+        assert len(result["dreams"]) == 5 and result["summary"]["harvested"]["of"] == 5
+        assert result["random_walls"]["protrusion"]["of"] == 7
+        dreamt = result["dreams"][0]
+        assert len(dreamt["walls"]) == 7 and dreamt["start"] == "random"
+        assert dreamt["harvested"] in (True, False) and len(dreamt["maze"]) == 7
+    json.dumps(report)
+
+
+def test_verification_rolls_the_agent_out_in_the_projected_maze():
+    session = dream_stepper.DreamSession(["a"], {"maze": "bad2"}, steps=3, restarts=2, baseline=3)
+    report = stepper.drive(session.run(), network)
+    mazes = [d["maze"] for d in report["agents"]["a"]["dreams"]]
+    from saferlhub.maze.grid import parse_maze
+
+    episodes, _ = stepper.drive(
+        stepper.rollout_steps("a", [parse_maze("\n".join(m)) for m in mazes], with_optimal=False),
+        network,
+    )
+    for verdict, episode in zip(report["agents"]["a"]["dreams"], episodes, strict=True):
+        assert verdict["harvested"] == (episode.humans_harvested > 0)
+        assert verdict["actions"] == "".join("UDLR"[a] for a in episode.actions)
+
+
+def test_live_progress_and_the_browser_session():
+    reply = stepper.start(
+        "dream", {"agents": ["a"], "scene": {"maze": "bad2"}, "steps": 4, "restarts": 3}
+    )
+    phases = set()
+    walls_seen = 0
+    while not reply["done"]:
+        phases.add(reply["progress"]["phase"])
+        walls_seen += "walls" in reply["progress"]
+        outputs = []
+        for call in reply["calls"]:
+            answer = network(
+                stepper.NetworkCall(
+                    call["model"],
+                    call["rows"],
+                    {k: stepper.unpack(v) for k, v in call["inputs"].items()},
+                    call["widths"],
+                    call["outputs"],
+                )
+            )
+            outputs.append({k: stepper.pack(array("f", v)) for k, v in answer.items()})
+        reply = stepper.answer(reply["session"], outputs)
+    assert phases == {"dreaming", "verifying"} and walls_seen == 5
+    assert reply["result"]["settings"]["restarts"] == 3
+
+
+def test_scenes_and_refusals():
+    options = dream_stepper.scene_options("bad2")
+    assert options["ok"]
+    default = options["scenes"][options["default"]]
+    assert (default["human"], default["agent"]) == ([0, 6], [0, 5])
+    no_human = render_maze(failure_maze("bad2").with_items(crops=[(4, 2)]))
+    assert "no human" in dream_stepper.scene_options(no_human)["error"]
+    assert "row" in dream_stepper.scene_options(".......\n" * 3)["error"]
+    for bad, message in (
+        ({"steps": 0}, "steps must be between"),
+        ({"restarts": 65}, "restarts must be between"),
+        ({"objective": "joy"}, "unknown objective"),
+        ({"starts": []}, "choose starts"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            dream_stepper.DreamSession(["a"], {"maze": "bad2"}, **bad)
+    maze = dream_stepper.fresh_scene_maze(3)
+    assert dream_stepper.scene_options(maze)["ok"]
