@@ -29,3 +29,12 @@ export function labelColumns(table) {
   table.classList.add("saferlhub-stack");
   return table;
 }
+
+/**
+ * Mark a button busy (or not) without disabling it: a disabled button that has the
+ * keyboard focus drops it to the page's body. Its click handler must check too.
+ */
+export function markBusy(button, busy) {
+  if (busy) button.setAttribute("aria-disabled", "true");
+  else button.removeAttribute("aria-disabled");
+}

@@ -20,4 +20,11 @@ export function renderMath(root) {
       throwOnError: false,
     });
   }
+  // A display formula wider than a phone scrolls sideways inside its block; a keyboard
+  // can scroll it only if it can take the focus (WCAG 2.1.1; axe scrollable-region-focusable).
+  for (const block of root.querySelectorAll("div.arithmatex")) {
+    block.tabIndex = 0;
+    block.setAttribute("role", "group");
+    block.setAttribute("aria-label", "formula");
+  }
 }

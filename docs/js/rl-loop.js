@@ -7,7 +7,7 @@
 // data-state = loading | ready | running | done | stopped | error, for tests and styles.
 
 import { PythonStopped } from "./python-client.js";
-import { count, el, fmt, labelColumns } from "./dom.js";
+import { count, el, fmt, labelColumns, markBusy } from "./dom.js";
 
 const LESSON = "saferlhub.blackjack.lesson";
 const PHASES = ["state", "decide", "act", "reward"];
@@ -165,10 +165,13 @@ function mountLoop(root, python) {
 
   function enable() {
     const n = frames();
-    newHand.disabled = busy;
+    const focused = document.activeElement;
+    markBusy(newHand, busy); // stays focusable while a hand is dealt
     preset.disabled = busy;
     stepButton.disabled = busy || !data || frame >= n - 1;
     play.disabled = busy || !data || (frame >= n - 1 && !timer);
+    // A control that has just been disabled would drop the focus to the page's body.
+    if (focused?.disabled && root.contains(focused)) newHand.focus();
   }
 
   function stopPlaying() {
@@ -273,6 +276,7 @@ function mountLoop(root, python) {
   }
 
   newHand.addEventListener("click", () => {
+    if (busy) return;
     handSeed += 1;
     deal();
   });
@@ -337,8 +341,11 @@ function mountContrast(root, python) {
     );
   }
 
+  let running = false;
   run.addEventListener("click", async () => {
-    run.disabled = true;
+    if (running) return;
+    running = true;
+    markBusy(run, true); // marked, not disabled: the focus stays on the button
     root.dataset.state = "running";
     out.replaceChildren();
     bar.hidden = false;
@@ -353,12 +360,14 @@ function mountContrast(root, python) {
         },
       });
     } catch (error) {
-      run.disabled = false;
+      running = false;
+      markBusy(run, false);
       bar.hidden = true;
       failed(root, status, error);
       return;
     }
-    run.disabled = false;
+    running = false;
+    markBusy(run, false);
     bar.hidden = true;
     const by = Object.fromEntries(result.runs.map((r) => [r.name, r]));
     const seeds = result.seeds;

@@ -61,6 +61,8 @@ def test_a_hand_replays_step_by_step_with_worked_updates(loop, page):
         stepper.click()
         expect(loop).to_have_attribute("data-frame", str(frame + 1))
     assert loop.get_attribute("data-last") == "true"
+    # Step is disabled at the end of the hand: the focus moves on to New hand.
+    expect(loop.locator(".rl-new")).to_be_focused()
     assert seen_phases[:4] == ["state", "decide", "act", "reward"]
     expect(loop.locator('.rl-worked[data-terminated="true"]')).to_be_visible()
 
