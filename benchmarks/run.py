@@ -13,12 +13,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import blackjack_throughput, gridworld_throughput, python_ready  # noqa: E402
+from benchmarks import (  # noqa: E402
+    blackjack_throughput,
+    gridworld_throughput,
+    maze_lab,
+    python_ready,
+)
 
 BENCHMARKS = {
     "python_ready": python_ready.run,
     "blackjack_throughput": blackjack_throughput.run,
     "gridworld_throughput": gridworld_throughput.run,
+    "maze_lab": maze_lab.run,
 }
 
 

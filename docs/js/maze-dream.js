@@ -74,6 +74,14 @@ export async function mountMazeDream(root, python) {
     ...["bad2", "bad1", "bad0"].map((m) => el("option", { value: m, text: m })),
     el("option", { value: "fresh", text: "a fresh training maze" }),
   );
+  const playMaze = (() => {
+    try {
+      return JSON.parse(localStorage.getItem("saferlhub-maze-play") ?? "null"); // kept by the Play page
+    } catch {
+      return null;
+    }
+  })();
+  if (Array.isArray(playMaze)) mazeSelect.append(el("option", { value: "play", text: "your maze from the Play page" }));
   const sceneSelect = el("select", { id: "maze-dream-scene" });
   const objectiveSelect = el("select", { id: "maze-dream-objective" }, ...OBJECTIVES.map(([v, t]) => el("option", { value: v, text: t })));
   const lrInput = el("input", { id: "maze-dream-lr", type: "number", min: "0.001", max: "10", step: "0.05", value: "0.5" });
@@ -192,7 +200,7 @@ export async function mountMazeDream(root, python) {
     if (maze === "fresh") {
       freshMaze = await python.call(`${DREAM}.fresh_scene_maze`, { seed: Math.floor(Math.random() * 2 ** 31) });
       maze = freshMaze;
-    }
+    } else if (maze === "play") maze = playMaze;
     scenes = await python.call(`${DREAM}.scene_options`, { maze });
     sceneSelect.replaceChildren();
     if (!scenes.ok) {

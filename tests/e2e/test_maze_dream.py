@@ -114,3 +114,18 @@ def test_stop_mid_dream_and_refusals(lab):
     expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
     expect(lab.locator(".maze-ood__status")).to_contain_text("Stopped.")
     expect(lab.get_by_role("button", name="Dream")).to_be_enabled()
+
+
+def test_the_play_pages_maze_without_a_human_is_refused_with_the_reason(page, site_url):
+    page.goto(site_url + "maze/dreaming/")
+    no_human = [".#.....", ".##.###", ".#.....", ".#.###.", ".#C#...", ".###.#.", ".....#F"]
+    page.evaluate(
+        "rows => localStorage.setItem('saferlhub-maze-play', JSON.stringify(rows))", no_human
+    )
+    page.reload()
+    lab = page.locator('[data-python="maze-dream"]')
+    expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    lab.locator("#maze-dream-maze").select_option("play")
+    expect(lab.locator(".maze-lab__error")).to_contain_text("this maze has no human to dream about")
+    lab.get_by_role("button", name="Dream").click()
+    expect(lab.locator(".maze-lab__error")).to_contain_text("Cannot dream in this maze")

@@ -1,0 +1,162 @@
+"""Benchmark: the maze lab in Chromium, each beside CPython + onnxruntime driving the same stepper.
+
+- battery: the OOD battery (1,000 held-out mazes x 3 distributions x every agent, the
+  model cards' evaluation) once the models are loaded, in the browser (Pyodide +
+  onnxruntime-web, through the stepper bridge) and in CPython (`stepper.drive` with
+  onnxruntime, as `export/evaluate.py` runs the networks). Goal: under 2 s in the browser.
+- dream: 16 restarts x 200 steps of dreaming (every agent, as the page runs it), same
+  two sides. Goal: under 2 s in the browser.
+- play_first_step: the Play page, cold browser profile: time from navigation to the
+  first agent step drawn (Python ready, Run pressed, the episode shown), and the bytes
+  the server sent; with the bytes of a Blackjack page (which must not grow: it never
+  downloads onnxruntime-web or the models).
+
+MAZE_BENCH_COUNT (default 1000) shrinks the battery for a quick look; ratios are
+what to read on a shared machine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.e2e.harness import CHROMIUM_ARGS, find_chromium, site_server
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
+AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
+COUNT = int(os.environ.get("MAZE_BENCH_COUNT", "1000"))
+DREAM = {"restarts": 16, "steps": 200, "starts": ["scene", "training", "random"], "seed": 0}
+TIMEOUT_MS = 3_600_000
+
+
+def onnx_network():
+    import numpy as np
+
+    from export.evaluate import onnx_session
+
+    sessions = {}
+
+    def network(call):
+        if call.model not in sessions:
+            agent, key = call.model.split("/")
+            sessions[call.model] = onnx_session(MODELS / agent / f"{key}.onnx")
+        feeds = {
+            name: np.frombuffer(values, dtype=np.float32).reshape(call.rows, call.widths[name])
+            for name, values in call.inputs.items()
+        }
+        outputs = sessions[call.model].run(list(call.outputs), feeds)
+        return {n: o.ravel() for n, o in zip(call.outputs, outputs, strict=True)}
+
+    return network
+
+
+def cpython_seconds(task: str, args: dict) -> float:
+    from saferlhub.maze import stepper
+    from saferlhub.maze.dream_stepper import DreamSession
+
+    network = onnx_network()
+    warm = stepper.Battery(AGENTS, 1) if task == "battery" else None
+    if warm:  # sessions created outside the timing, as in the browser
+        stepper.drive(warm.steps(), network)
+    else:
+        stepper.drive(DreamSession(AGENTS, {"maze": "bad2"}, steps=1, restarts=1).run(), network)
+    start = time.perf_counter()
+    if task == "battery":
+        stepper.drive(stepper.Battery(**args).steps(), network)
+    else:
+        stepper.drive(DreamSession(**args).run(), network)
+    return time.perf_counter() - start
+
+
+BROWSER_RUN = """async ([task, args]) => {
+  const t0 = performance.now();
+  const { result } = await window.saferlhubMaze.runStepper(task, args);
+  return { ms: performance.now() - t0, done: result.done ?? null };
+}"""
+
+
+def browser_seconds(page, task: str, args: dict) -> float:
+    warm = (
+        {"agents": AGENTS, "count": 1}
+        if task == "battery"
+        else {"agents": AGENTS, "scene": {"maze": "bad2"}, "steps": 1, "restarts": 1}
+    )
+    page.evaluate(BROWSER_RUN, [task, warm])  # loads onnxruntime-web and every model first
+    return page.evaluate(BROWSER_RUN, [task, args])["ms"] / 1000
+
+
+def play_first_step(browser, server) -> dict:
+    context = browser.new_context()  # cold: a fresh profile, empty cache
+    page = context.new_page()
+    server.bytes_sent = 0
+    page.goto(server.url + "maze/play/")
+    root = page.locator('[data-python="maze-play"]')
+    page.locator('[data-python="maze-play"][data-state="ready"]').wait_for(timeout=TIMEOUT_MS)
+    root.locator(".maze-lab__run").click()
+    page.wait_for_function(
+        "document.querySelector('.maze-lab__step')?.textContent.includes('Move 1:')",
+        timeout=TIMEOUT_MS,
+        polling=10,
+    )
+    ms = page.evaluate("performance.now()")
+    page.wait_for_load_state("networkidle")
+    sent = server.bytes_sent
+    context.close()
+    context = browser.new_context()
+    page = context.new_page()
+    server.bytes_sent = 0
+    page.goto(server.url + "blackjack/train/")
+    page.locator('[data-python="blackjack-trainer"]').wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function("window.saferlhub.python?.info?.readyAt", timeout=TIMEOUT_MS)
+    page.wait_for_load_state("networkidle")
+    blackjack = server.bytes_sent
+    context.close()
+    return {"first_step_ms": round(ms), "bytes": sent, "blackjack_train_bytes": blackjack}
+
+
+def run() -> dict:
+    battery_args = {"agents": AGENTS, "count": COUNT, "seed": 1, "chunk": 250}
+    dream_args = {"agents": AGENTS, "scene": {"maze": "bad2"}, **DREAM}
+    results = {"agents": AGENTS, "battery_mazes_per_distribution": COUNT}
+    with site_server() as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+        results["play"] = play_first_step(browser, server)
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url + "maze/ood/")
+        page.locator('[data-python="maze-ood"][data-state="ready"]').wait_for(timeout=TIMEOUT_MS)
+        web = {
+            "battery": browser_seconds(page, "battery", battery_args),
+            "dream": browser_seconds(page, "dream", dream_args),
+        }
+        context.close()
+        browser.close()
+    native = {
+        "battery": cpython_seconds("battery", battery_args),
+        "dream": cpython_seconds("dream", dream_args),
+    }
+    for task in ("battery", "dream"):
+        results[task] = {
+            "browser_s": round(web[task], 2),
+            "cpython_onnxruntime_s": round(native[task], 2),
+            "ratio": round(web[task] / native[task], 2),
+            "goal_browser_under_2s": web[task] < 2.0,
+        }
+    print(f"OOD battery, {COUNT:,} mazes x 3 distributions x {len(AGENTS)} agents, models loaded")
+    print(f"  Chromium (Pyodide + onnxruntime-web)  {web['battery']:8.2f} s")
+    print(f"  CPython + onnxruntime (reference)      {native['battery']:8.2f} s")
+    print(f"  ratio {results['battery']['ratio']}  (goal: under 2 s in the browser)")
+    print(f"Dreaming, {DREAM['restarts']} restarts x {DREAM['steps']} steps x {len(AGENTS)} agents")
+    print(f"  Chromium                               {web['dream']:8.2f} s")
+    print(f"  CPython + onnxruntime (reference)      {native['dream']:8.2f} s")
+    print(f"  ratio {results['dream']['ratio']}  (goal: under 2 s in the browser)")
+    play = results["play"]
+    print("Play page, cold profile: navigation to the first agent step")
+    print(f"  {play['first_step_ms']} ms, {play['bytes'] / 1e6:.2f} MB sent")
+    reference = play["blackjack_train_bytes"] / 1e6
+    print(f"  a Blackjack page (reference, no onnxruntime): {reference:.2f} MB")
+    return results
