@@ -25,5 +25,10 @@ def test_page_fits_a_phone(page, site_url, path):
         found = overflow(page)
         assert found["scrollWidth"] <= found["clientWidth"], f"/{path} at {width} px: {found}"
         assert not found["outside"], f"/{path} at {width} px, past the right edge: {found}"
+        # The Python pill shrinks to a dot in the page margin instead of covering text.
+        pill = page.locator('.saferlhub-status[data-state="ready"]')
+        if pill.count() and pill.is_visible():
+            box = pill.bounding_box()
+            assert box["width"] <= 28 and box["x"] + box["width"] <= width, box
     problems = blocking(axe_violations(page))
     assert not problems, "\n".join(problems)
