@@ -73,7 +73,9 @@ def test_the_search_index_holds_no_tex():
     index = json.loads((SITE / "search" / "search_index.json").read_text())
     texts = [doc["text"] for doc in index["docs"]]
     assert any("ε" in text for text in texts)  # maths became text, it did not vanish
-    leftovers = [t for t in texts if re.search(r"\\[(\[]|\\[a-zA-Z]+", t)]
+    # Code may hold backslashes of its own ("\\n" in a Python string): only prose counts.
+    prose = [re.sub(r"<code>.*?</code>", "", t, flags=re.S) for t in texts]
+    leftovers = [t for t in prose if re.search(r"\\[(\[]|\\[a-zA-Z]+", t)]
     assert not leftovers, leftovers[0][:300]
 
 
