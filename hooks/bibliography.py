@@ -48,12 +48,23 @@ def short_authors(authors: str) -> str:
     """'A B, C D and E F' -> 'B et al.'; 'A B and C D' -> 'B and D'; one author -> surname."""
     if "," not in authors and " et al." not in authors and " and " in authors:
         first, second = authors.split(" and ", 1)
-        return f"{first.split()[-1]} and {second.split()[-1]}"
+        return f"{surname(first)} and {surname(second)}"
     name = authors.split(",")[0].split(" and ")[0].replace(" et al.", "")
     if "(" in name or len(name.split()) > 3:
         return name  # an organisation
     many = "," in authors or " et al." in authors
-    return name.split()[-1] + (" et al." if many else "")
+    return surname(name) + (" et al." if many else "")
+
+
+SUFFIXES = {"Jr.", "Sr.", "II", "III", "IV", "VII"}
+
+
+def surname(name: str) -> str:
+    """'Tom Murphy VII' -> 'Murphy VII'; 'Edwin B. Wilson' -> 'Wilson'."""
+    words = name.split()
+    if len(words) > 2 and words[-1] in SUFFIXES:
+        return " ".join(words[-2:])
+    return words[-1]
 
 
 def cite_markdown(key: str, page_path: str) -> str:

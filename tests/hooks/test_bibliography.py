@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import bibliography
@@ -47,3 +48,42 @@ def test_the_bibliography_lists_every_entry_with_its_anchor():
     html = bibliography.bibliography_html()
     for key in bibliography.load_entries():
         assert f'id="ref-{key}"' in html
+
+
+def references_sections() -> dict[str, str]:
+    """Page -> the text of its '## References' section (up to the next '## ' heading)."""
+    sections = {}
+    for page in DOCS.rglob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        match = re.search(r"^## References\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+        if match:
+            sections[str(page.relative_to(DOCS))] = match.group(1)
+    return sections
+
+
+def test_every_references_section_links_into_the_bibliography():
+    sections = references_sections()
+    assert "maze/play.md" in sections  # the pattern still finds the lessons' sections
+    unlinked = [page for page, text in sections.items() if not bibliography.CITE.search(text)]
+    assert not unlinked, f"References sections without [[cite key]]: {unlinked}"
+
+
+def test_papers_in_references_sections_are_bibliography_entries():
+    """A paper written out by hand (an arXiv id or a DOI) belongs in references.yml."""
+    by_hand = {
+        page: found
+        for page, text in references_sections().items()
+        if (found := HAND_WRITTEN.findall(text))
+    }
+    assert not by_hand, f"cite these with [[cite key]] instead: {by_hand}"
+
+
+HAND_WRITTEN = re.compile(r"arXiv:\s?\d{4}\.\d+|doi\.org/\S+|\bdoi:\S+", re.I)
+
+
+def test_short_authors():
+    assert bibliography.short_authors("Tom Murphy VII") == "Murphy VII"
+    assert bibliography.short_authors("Edwin B. Wilson") == "Wilson"
+    assert bibliography.short_authors("Richard S. Sutton and Andrew G. Barto") == "Sutton and Barto"
+    assert bibliography.short_authors("Ivaylo Popov et al.") == "Popov et al."
+    assert bibliography.short_authors("METR") == "METR"
