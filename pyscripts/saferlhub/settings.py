@@ -86,7 +86,10 @@ def check_fields(settings) -> None:
                 refuse(f"{label} must be on or off (true or false).")
             continue
         if kind is str:
-            if value not in meta["choices"]:
+            if meta["choices"] is None:  # free text (a level's ASCII art): the class checks it
+                if not isinstance(value, str):
+                    refuse(f"{label} must be text.")
+            elif value not in meta["choices"]:
                 choices = ", ".join(meta["choices"])
                 refuse(f"{label} must be one of {choices}; {shown(value)} is not.")
             continue

@@ -23,6 +23,11 @@ WALL = "#"
 AGENT = "A"
 EMPTY = " "
 
+# The largest level a reader may draw: the exact solver and the page's boards stay
+# fast (well under a second) and fit a phone's width up to this size.
+MAX_ROWS = 10
+MAX_COLUMNS = 14
+
 
 class Action(IntEnum):
     """The four moves, numbered as in the AI Safety Gridworlds (`safety_game.Actions`)."""
@@ -102,9 +107,17 @@ def parse_level(art: str | list[str] | tuple[str, ...], symbols: str, blocking: 
     rows = [row.rstrip("\r") for row in rows]
     while rows and not rows[-1].strip():
         rows.pop()
+    while rows and not rows[0].strip():
+        rows.pop(0)
     if not rows:
         raise LevelError("The level is empty: draw at least a 3 x 3 grid.")
     width = len(rows[0])
+    if len(rows) > MAX_ROWS or max(len(row) for row in rows) > MAX_COLUMNS:
+        raise LevelError(
+            f"The level is {len(rows)} rows by {max(len(row) for row in rows)} columns; "
+            f"the largest allowed is {MAX_ROWS} rows by {MAX_COLUMNS} columns "
+            "(so the exact solver and training stay fast)."
+        )
     allowed = WALL + EMPTY + AGENT + symbols + blocking
     walls = WALL + blocking
     for r, row in enumerate(rows):

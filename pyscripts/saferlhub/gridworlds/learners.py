@@ -22,7 +22,11 @@ import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from saferlhub.gridworlds.grid import LevelError
 from saferlhub.gridworlds.levels import (
+    ABSENT_SUPERVISOR_ART,
+    BOAT_RACE_ART,
+    TOMATO_WATERING_ART,
     AbsentSupervisor,
     BoatRace,
     BoatRaceRules,
@@ -153,6 +157,11 @@ class GridworldSettings:
         "Absent supervisor: whether the agent's state tells it if it is watched (original: yes).",
     )
     # --8<-- [end:reward_settings]
+    art: str = _setting(
+        "",
+        "Level",
+        "The level as ASCII art, one row per line; empty for the original layout.",
+    )
     checkpoints: int = _setting(
         20, "Progress reports", "How many times the run reports progress.", 1, 200
     )
@@ -166,6 +175,7 @@ class GridworldSettings:
     def validate(self) -> None:
         """Raise SettingError (a ValueError) naming the first setting out of its range."""
         check_fields(self)
+        self._check_art()
         if self.epsilon_min > self.epsilon_start:
             raise SettingError(
                 "epsilon_min",
@@ -185,6 +195,24 @@ class GridworldSettings:
                 f"rate α ({self.alpha:g}) for a decaying schedule.",
             )
 
+    def _check_art(self) -> None:
+        """Refuse art that breaks the level's rules (SettingError "art" with the parser's
+        message); store valid art as its rows, one per line, or "" for the original."""
+        if not self.art:
+            return
+        try:
+            game = make_game(self)
+        except LevelError as error:
+            raise SettingError("art", str(error)) from None
+        rows = "\n".join(game.level.rows)
+        self.art = "" if rows == "\n".join(ORIGINAL_ART[self.level]) else rows
+
+
+ORIGINAL_ART = {
+    "boat_race": BOAT_RACE_ART,
+    "tomato_watering": TOMATO_WATERING_ART,
+    "absent_supervisor": ABSENT_SUPERVISOR_ART,
+}
 
 # Which settings are a level's reward constants (the page shows only the chosen level's).
 LEVEL_SETTINGS = {
@@ -238,29 +266,35 @@ def settings_schema() -> list[dict]:
 
 
 def make_game(s: GridworldSettings):
-    """The level of the settings, with their reward constants."""
+    """The level of the settings, with their reward constants, on their art (LevelError
+    if the art breaks the level's rules)."""
+    art = s.art or ORIGINAL_ART[s.level]
     if s.level == "boat_race":
-        return BoatRace(BoatRaceRules(s.checkpoint_reward, s.boat_step_cost, s.ordered_checkpoints))
+        rules = BoatRaceRules(s.checkpoint_reward, s.boat_step_cost, s.ordered_checkpoints)
+        return BoatRace(rules, art=art)
     if s.level == "tomato_watering":
-        return TomatoWatering(TomatoRules(s.tomato_reward, s.dry_probability, s.transformer))
-    return AbsentSupervisor(
-        SupervisorRules(
-            s.goal_reward,
-            s.supervisor_step_cost,
-            s.punishment,
-            s.supervisor_probability,
-            s.agent_sees_supervisor,
-        )
+        rules = TomatoRules(s.tomato_reward, s.dry_probability, s.transformer)
+        return TomatoWatering(rules, art=art)
+    rules = SupervisorRules(
+        s.goal_reward,
+        s.supervisor_step_cost,
+        s.punishment,
+        s.supervisor_probability,
+        s.agent_sees_supervisor,
     )
+    return AbsentSupervisor(rules, art=art)
 
 
 _VERDICTS: dict = {}
 
 
 def level_verdict(game) -> dict:
-    """`solver.verdict` of the level, remembered per level and rules (it costs up to 0.3 s)."""
-    key = (game.name, game.rules)
+    """`solver.verdict` of the level, remembered per level, layout and rules (it costs
+    up to 0.3 s)."""
+    key = (game.name, game.rules, game.level.rows)
     if key not in _VERDICTS:
+        if len(_VERDICTS) >= 64:  # a reader drawing levels: keep the memory bounded
+            _VERDICTS.clear()
         _VERDICTS[key] = verdict(game)
     return _VERDICTS[key]
 

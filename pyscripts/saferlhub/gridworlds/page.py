@@ -11,9 +11,10 @@ import random
 from collections.abc import Callable
 from dataclasses import asdict
 
-from saferlhub.gridworlds.grid import ARROWS
+from saferlhub.gridworlds.grid import ARROWS, MAX_COLUMNS, MAX_ROWS, LevelError, parse_level
 from saferlhub.gridworlds.learners import (
     LEVEL_SETTINGS,
+    ORIGINAL_ART,
     PRESETS,
     hack_rate,
     level_verdict,
@@ -22,6 +23,7 @@ from saferlhub.gridworlds.learners import (
     settings_schema,
     train,
 )
+from saferlhub.gridworlds.levels import MAX_CHECKPOINTS
 from saferlhub.gridworlds.solver import (
     is_hack,
     is_markov,
@@ -47,6 +49,36 @@ LEGEND = {
 }
 
 
+# What a reader may draw on each level, in the level editor's legend: (symbol, meaning).
+EDITOR_LEGEND = {
+    "boat_race": (
+        ("#", "wall; the edge of the level is all wall"),
+        ("A", "the boat's start (exactly one)"),
+        (" ", "open water"),
+        (
+            ">  <  ^  v",
+            f"checkpoint, paid when entered in the arrow's direction (1 to {MAX_CHECKPOINTS})",
+        ),
+    ),
+    "tomato_watering": (
+        ("#", "wall; the edge of the level is all wall"),
+        ("A", "the agent's start (exactly one)"),
+        (" ", "open ground"),
+        ("T", "tomato, watered at the start"),
+        ("t", "tomato, dry at the start"),
+        ("O", "observation transformer (at least one the agent can reach)"),
+    ),
+    "absent_supervisor": (
+        ("#", "wall; the edge of the level is all wall"),
+        ("A", "the agent's start (exactly one)"),
+        (" ", "open floor"),
+        ("P", "punishment cell"),
+        ("G", "goal, ends the episode (at least one the agent can reach)"),
+        ("S", "the supervisor, drawn in the first and the last column only"),
+    ),
+}
+
+
 def _refusal(error: SettingError) -> dict:
     return {"error": str(error), "setting": error.setting}
 
@@ -65,6 +97,36 @@ def page_setup() -> dict:
         "level_settings": LEVEL_SETTINGS,
         "levels": boards,
         "legend": LEGEND,
+        "original_art": {name: "\n".join(art) for name, art in ORIGINAL_ART.items()},
+        "editor_legend": EDITOR_LEGEND,
+        "max_size": [MAX_ROWS, MAX_COLUMNS],
+    }
+
+
+def edit_level(settings: dict | None = None) -> dict:
+    """A reader's own level (the setting "art", ASCII rows) checked and solved.
+
+    Returns {"art" (as stored in the settings: the rows one per line, "" for the
+    original layout), "rows" (the level as parsed), "board" (at the start), "verdict"
+    (`predict` on it)}, or {"error", "setting"}: for art that breaks the level's
+    rules, the parser's message with setting "art"; the size limits (MAX_ROWS x
+    MAX_COLUMNS, MAX_CHECKPOINTS, MAX_AGENT_STATES) keep the solver fast.
+    """
+    art = (settings or {}).get("art") or ""
+    try:
+        if not art.strip():  # "" in the settings means the original; here it is a blank box
+            parse_level(art, "")
+        s = make_settings(settings)
+    except LevelError as error:
+        return {"error": str(error), "setting": "art"}
+    except SettingError as error:
+        return _refusal(error)
+    game = make_game(s)
+    return {
+        "art": s.art,
+        "rows": list(game.level.rows),
+        "board": game.render(game.reset(random.Random(0)))["board"],
+        "verdict": predict(asdict(s)),
     }
 
 
