@@ -112,3 +112,17 @@ def test_maze_exercises_grade_against_the_site_encoding(page, site_url):
     expect(box.locator(".exercise__results")).to_contain_text("matches saferlhub.maze.encode")
     box.locator(".exercise__show-solution").click()
     check(page, "maze-encode-input", "passed")
+
+
+def test_the_boat_race_reward_is_judged_by_the_exact_solver(page, site_url):
+    page.goto(site_url + "learn/reward-hacking-exercises/")
+    wait_for_python(page)
+    box = check(page, "ungameable-reward", "failed")
+    results = box.locator(".exercise__results")
+    expect(results).to_contain_text("goes back and forth between (1, 1) and (1, 2)")
+    expect(results).to_contain_text("The best completes 12 laps")
+    expect(results).to_contain_text("no reason to prefer the lap")
+    box.locator(".exercise__show-solution").click()
+    expect(box.locator(".cm-content")).to_contain_text("moving against an arrow")
+    check(page, "ungameable-reward", "passed")
+    expect(box.locator(".exercise__status")).to_contain_text("Passed: all 3 checks")

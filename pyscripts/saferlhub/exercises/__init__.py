@@ -17,12 +17,12 @@ the exercise's `entry`.
 
 from __future__ import annotations
 
-from saferlhub.exercises import blackjack, concepts, maze
+from saferlhub.exercises import blackjack, concepts, maze, reward_hacking
 from saferlhub.exercises.grading import Exercise
 from saferlhub.exercises.grading import grade as grade_exercise
 
 EXERCISES: dict[str, Exercise] = {}
-for _module in (concepts, blackjack, maze):
+for _module in (concepts, blackjack, maze, reward_hacking):
     for _exercise in _module.EXERCISES:
         if _exercise.id in EXERCISES:
             raise ValueError(f"two exercises have the id {_exercise.id!r}")
