@@ -9,7 +9,7 @@
 
 import { PythonStopped } from "./python-client.js";
 import { lineChart } from "./chart.js";
-import { count, el, labelColumns } from "./dom.js";
+import { count, el, labelColumns, markBusy } from "./dom.js";
 
 const PAGE = "saferlhub.gridworlds.page";
 const MAIN = ["episodes", "alpha", "gamma", "epsilon_min", "initial_q", "seed"];
@@ -126,15 +126,79 @@ export async function mountRewardLab(root, python) {
   for (const [name] of presets) presetSelect.append(el("option", { value: name, text: name }));
   presetSelect.append(el("option", { value: "", text: "(your own settings)" }));
   let base = presets[0][1];
+  // The level in play, as the setting "art" ("" = the original layout); the editor below.
+  let art = "";
   const applyPreset = (name) => {
     base = setup.presets[name];
     for (const [key, c] of controls) setValue(c, base[key]);
+    showLevel(base.art, null);
   };
   const readSettings = () => {
-    const values = { ...base, level };
+    const values = { ...base, level, art };
     for (const [key, c] of controls) values[key] = readValue(c);
     return values;
   };
+
+  // ---- the level editor: Python checks the art (page.edit_level); this only shows it ----
+  const artId = `rh-${level}-art`;
+  const artBox = el("textarea", {
+    id: artId,
+    class: "rh-editor__art",
+    rows: String(setup.max_size[0]),
+    cols: String(setup.max_size[1] + 2),
+    spellcheck: "false",
+    autocomplete: "off",
+    autocapitalize: "off",
+    "aria-describedby": `${artId}-legend ${artId}-error`,
+  });
+  const artError = el("p", { class: "rh-field__error rh-editor__error", id: `${artId}-error`, role: "alert" });
+  const applyButton = el("button", { type: "button", class: "md-button md-button--primary rh-apply", text: "Apply" });
+  const resetButton = el("button", { type: "button", class: "md-button rh-reset", text: "Reset to the original" });
+  const levelPreview = el("div", { class: "rh-editor__preview" });
+  const legendList = el(
+    "ul",
+    { class: "rh-editor__legend", id: `${artId}-legend` },
+    ...setup.editor_legend[level].map(([symbol, meaning]) =>
+      el("li", {}, el("code", { text: symbol === " " ? "space" : symbol }), ` ${meaning}`),
+    ),
+  );
+  const [maxRows, maxColumns] = setup.max_size;
+  const editor = el(
+    "details",
+    { class: "rh-editor" },
+    el("summary", { text: "Edit the level" }),
+    el("p", {
+      text:
+        `Draw your own ${setup.levels[level].title.toLowerCase()} level, one row per line (at most ${maxRows} rows of ${maxColumns} characters), ` +
+        "and press Apply: Python checks it, refuses a level that breaks a rule with the reason, and the solver's verdict and the next training use it. A preset brings back the original layout.",
+    }),
+    el("label", { for: artId, class: "rh-editor__label", text: `${setup.levels[level].title}: the level as ASCII art` }),
+    artBox,
+    artError,
+    el("p", { class: "rh-editor__symbols", text: "Symbols:" }),
+    legendList,
+    el("div", { class: "rh-actions" }, applyButton, resetButton),
+    levelPreview,
+  );
+  const clearArtError = () => {
+    artError.textContent = "";
+    artBox.removeAttribute("aria-invalid");
+  };
+  const showArtError = (message) => {
+    editor.open = true;
+    artError.textContent = message;
+    artBox.setAttribute("aria-invalid", "true");
+    artBox.focus();
+  };
+  // Show the level in play: its art in the box and its starting board.
+  function showLevel(newArt, rows) {
+    art = newArt;
+    const drawn = rows ?? (newArt ? newArt.split("\n") : setup.levels[level].board);
+    artBox.value = newArt || setup.original_art[level];
+    clearArtError();
+    root.dataset.art = newArt ? "edited" : "original";
+    levelPreview.replaceChildren(board(drawn, newArt ? "Your level, in play" : "The original level, in play"));
+  }
 
   const rewardFields = el("div", { class: "rh-fields" });
   const learnFields = el("div", { class: "rh-fields" });
@@ -159,6 +223,7 @@ export async function mountRewardLab(root, python) {
       el("fieldset", { class: "rh-rewards" }, el("legend", { text: "The reward (change it, and the solver answers at once)" }), rewardFields),
       el("details", { class: "rh-more" }, el("summary", { text: "Learning settings: episodes, α, γ, ε, initial Q, seed" }), learnFields),
     ),
+    editor,
     el("div", { class: "rh-solver" }, el("h4", { text: "The exact solver's verdict, before any training" }), verdict, solverGrids),
     el("div", { class: "rh-actions" }, trainButton, stopButton, seedsButton, bar),
     status,
@@ -208,10 +273,14 @@ export async function mountRewardLab(root, python) {
       return;
     }
     if (ticket !== asked) return;
+    showVerdict(v);
+  };
+  const showVerdict = (v) => {
     verdict.removeAttribute("aria-busy");
     if (v.error) {
       verdict.textContent = `No verdict: ${v.error}`;
       root.dataset.verdict = "invalid";
+      if (v.setting === "art") showArtError(v.error);
       return;
     }
     root.dataset.verdict = v.hack_possible ? "hack" : "no-hack";
@@ -236,6 +305,43 @@ export async function mountRewardLab(root, python) {
     if (!running) askSolver();
   });
 
+  applyButton.addEventListener("click", async () => {
+    if (running) return;
+    const ticket = ++asked;
+    clearErrors();
+    const before = art;
+    verdict.setAttribute("aria-busy", "true");
+    let result;
+    try {
+      result = await python.call(`${PAGE}.edit_level`, { settings: { ...readSettings(), art: artBox.value } });
+    } catch (error) {
+      verdict.removeAttribute("aria-busy");
+      if (!(error instanceof PythonStopped)) showArtError(`Could not check the level: ${error.message}`);
+      return;
+    }
+    if (ticket !== asked) return;
+    verdict.removeAttribute("aria-busy");
+    if (result.error) {
+      // The level in play stays as it was; only the box keeps the reader's text.
+      root.dataset.levelEdit = "refused";
+      if (result.setting === "art") showArtError(result.error);
+      else refuse(result);
+      return;
+    }
+    showLevel(result.art, result.rows);
+    if (result.art !== before) presetSelect.value = "";
+    root.dataset.levelEdit = "applied";
+    showVerdict(result.verdict);
+  });
+  resetButton.addEventListener("click", () => {
+    if (running) return;
+    const changed = art !== "";
+    showLevel("", null);
+    root.dataset.levelEdit = "reset";
+    if (changed) presetSelect.value = "";
+    askSolver();
+  });
+
   // ---- training ----
   let running = false;
   let stopped = false;
@@ -250,11 +356,15 @@ export async function mountRewardLab(root, python) {
     if (stopHadFocus && !busy) trainButton.focus();
     for (const c of controls.values()) c.input.disabled = busy;
     presetSelect.disabled = busy;
+    artBox.readOnly = busy;
+    markBusy(applyButton, busy);
+    markBusy(resetButton, busy);
   };
   const refuse = (result) => {
     root.dataset.state = "invalid";
     status.dataset.kind = "error";
     status.textContent = `Not trained: ${result.error}`;
+    if (result.setting === "art") return showArtError(result.error);
     const c = controls.get(result.setting);
     if (c) {
       c.message.textContent = result.error;

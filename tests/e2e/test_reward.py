@@ -38,6 +38,86 @@ def test_changing_the_reward_changes_the_solvers_verdict(labs):
     expect(sup).to_have_attribute("data-verdict", "no-hack", timeout=30_000)
 
 
+# A lap round a 2 x 2 block of checkpoints: every move of the lap pays, so lapping beats
+# shuttling and the solver finds no room for the hack (tests/pyscripts/test_gridworld_editor.py).
+TIGHT_LAP = "#####\n#^> #\n#<v #\n#A  #\n#####"
+
+
+def focused(page) -> str:
+    return page.evaluate("document.activeElement.id || document.activeElement.className")
+
+
+def test_the_reader_draws_a_level_from_the_keyboard(labs, page):
+    boat = labs["boat_race"]
+    expect(boat).to_have_attribute("data-art", "original")
+    boat.locator(".rh-editor summary").focus()
+    page.keyboard.press("Enter")
+    box = boat.locator("#rh-boat_race-art")
+    expect(box).to_be_visible()
+    expect(box).to_have_value("#####\n#A> #\n#^#v#\n# < #\n#####")
+    page.keyboard.press("Tab")
+    assert focused(page) == "rh-boat_race-art"
+    page.keyboard.press("Control+A")
+    page.keyboard.type(TIGHT_LAP)
+    page.keyboard.press("Tab")
+    assert "rh-apply" in focused(page)
+    page.keyboard.press("Enter")
+    # The solver answers for the new level, and the board is redrawn.
+    expect(boat).to_have_attribute("data-verdict", "no-hack", timeout=30_000)
+    expect(boat).to_have_attribute("data-art", "edited")
+    expect(boat.locator(".rh-verdict")).to_contain_text("exactly 98")
+    expect(boat.locator(".rh-editor__preview .rh-board__text")).to_contain_text(
+        "Rows: ##### / #^>·# / #<v·# / #A··# / #####"
+    )
+    expect(boat.locator("#rh-boat_race-preset")).to_have_value("")
+    assert "rh-apply" in focused(page)
+
+    # Art that breaks a rule: the parser's message, the focus on the box, the old level kept.
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("#####\n#A> #\n#^#v \n# < #\n#####")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    error = boat.locator("#rh-boat_race-art-error")
+    expect(error).to_have_text(
+        "Row 3, column 5: the edge of the level must be wall ('#').", timeout=30_000
+    )
+    expect(error).to_have_attribute("role", "alert")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    assert "rh-boat_race-art-error" in box.get_attribute("aria-describedby")
+    assert focused(page) == "rh-boat_race-art"
+    expect(boat).to_have_attribute("data-level-edit", "refused")
+    expect(boat.locator(".rh-verdict")).to_contain_text("exactly 98")
+    expect(boat.locator(".rh-editor__preview .rh-board__text")).to_contain_text("#^>·#")
+    found = blocking(axe_violations(page, '[data-level="boat_race"]'))
+    assert not found, found
+
+    # Training uses the level in play (the tight lap), not the refused text.
+    boat.locator(".rh-train").focus()
+    page.keyboard.press("Enter")
+    expect(boat).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(boat).to_have_attribute("data-hacks", "false")
+    expect(boat.locator(".rh-learned__summary")).to_contain_text(
+        "observed return 197, hidden performance 98"
+    )
+
+    # Reset brings the original back, and so does any preset.
+    boat.locator(".rh-reset").focus()
+    page.keyboard.press("Enter")
+    expect(boat).to_have_attribute("data-art", "original")
+    expect(boat).to_have_attribute("data-verdict", "hack", timeout=30_000)
+    expect(box).not_to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_value("#####\n#A> #\n#^#v#\n# < #\n#####")
+    box.fill(TIGHT_LAP)
+    boat.locator(".rh-apply").click()
+    expect(boat).to_have_attribute("data-verdict", "no-hack", timeout=30_000)
+    boat.locator("#rh-boat_race-preset").select_option("boat race, checkpoints in lap order")
+    expect(boat).to_have_attribute("data-art", "original")
+    expect(boat.locator(".rh-verdict")).to_contain_text(
+        "the best observed return is 50; the best hidden performance is 100", timeout=30_000
+    )
+
+
 def test_training_splits_the_curves_and_replays_the_hack(labs, page):
     boat = labs["boat_race"]
     boat.locator(".rh-train").click()
