@@ -24,6 +24,7 @@ from saferlhub.maze.generators import (
     DISTRIBUTIONS,
     FAILURE_MAZES,
     ROOMS,
+    carve_training_walls,
     failure_maze,
     generate_protrusion_maze,
     maze_set,
@@ -240,3 +241,34 @@ def test_outputs_are_unchanged(name):
 if __name__ == "__main__":
     for name, make in FINGERPRINTS.items():
         print(f"    {name!r}: {digest(make())!r},")
+
+
+def reference_carve(rng: random.Random) -> frozenset:
+    """The training carver as it was first written (`rng.choice` over fresh options)."""
+    walls = {(r, c) for r in range(7) for c in range(7)} - {(0, 0)}
+    stack = [(0, 0)]
+    while stack:
+        r, c = stack[-1]
+        options = [
+            ((r + dr, c + dc), (r + 2 * dr, c + 2 * dc))
+            for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))
+            if 0 <= r + 2 * dr < 7
+            and 0 <= c + 2 * dc < 7
+            and (r + dr, c + dc) in walls
+            and (r + 2 * dr, c + 2 * dc) in walls
+        ]
+        if not options:
+            stack.pop()
+            continue
+        near, far = rng.choice(options)
+        walls -= {near, far}
+        stack.append(far)
+    return frozenset(walls)
+
+
+@pytest.mark.parametrize("seed", range(0, 400, 40))
+def test_the_carver_makes_the_draws_of_rng_choice(seed):
+    fast, slow = random.Random(seed), random.Random(seed)
+    for draw in range(40):
+        assert carve_training_walls(fast) == reference_carve(slow), f"seed {seed}, draw {draw}"
+    assert fast.getstate() == slow.getstate()

@@ -149,8 +149,17 @@ def carve_training_walls(rng: random.Random) -> frozenset:
     The runs are precomputed (`_carve_tree`); this walks them.
     """
     node: tuple | frozenset = _carve_tree()
+    getrandbits = rng.getrandbits
     while isinstance(node, tuple):
-        node = rng.choice(node)
+        # rng.choice(node), spelled out as `random.Random.choice` draws (CPython and
+        # Pyodide alike): a few bits, redrawn while out of range. This loop is most of
+        # the time a battery spends drawing mazes; a test checks it against rng.choice.
+        n = len(node)
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        node = node[r]
     return node
 
 

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 
 Pos = tuple[int, int]
 
@@ -93,11 +94,14 @@ def action_between(source: Pos, target: Pos) -> Action:
     return Action(MOVES.index(delta))
 
 
+_GRID = frozenset(ALL_CELLS)
+
+
 def _positions(cells: Iterable[Pos], what: str) -> frozenset[Pos]:
     # An existing frozenset is kept as it is, so boards made from boards share their sets.
     result = cells if isinstance(cells, frozenset) else frozenset((r, c) for r, c in cells)
-    outside = sorted(p for p in result if not in_grid(p))
-    if outside:
+    if not result <= _GRID:  # one set operation: boards are made in the generators' loops
+        outside = sorted(p for p in result if not in_grid(p))
         raise ValueError(f"{what} outside the {SIZE}x{SIZE} grid: {outside}")
     return result
 
@@ -194,14 +198,21 @@ def reachable_cells(maze: Maze, start: Pos = START, *, through_finish: bool = Fa
     The finish ends the episode, so by default it is reached but not walked
     through: cells only reachable beyond it are left out.
     """
+    return _reachable(maze.walls, maze.finish, (start[0], start[1]), through_finish)
+
+
+# Remembered per layout: generators, batteries and the solver ask about the same
+# few hundred layouts again and again.
+@lru_cache(maxsize=4096)
+def _reachable(walls: frozenset, finish: Pos, start: Pos, through_finish: bool) -> frozenset:
     seen = {start}
     queue = deque([start])
     while queue:
         pos = queue.popleft()
-        if pos == maze.finish and not through_finish and pos != start:
+        if pos == finish and not through_finish and pos != start:
             continue
-        for q in maze.open_neighbours(pos):
-            if q not in seen:
+        for q in _NEIGHBOURS[pos]:
+            if q not in seen and q not in walls:
                 seen.add(q)
                 queue.append(q)
     return frozenset(seen)

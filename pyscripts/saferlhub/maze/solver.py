@@ -56,6 +56,10 @@ class MazeSolution:
         self._bit = {pos: 1 << i for i, pos in enumerate(self.items)}
         self._human_bits = sum(self._bit[p] for p in maze.humans)
         self._cells = [p for p in maze.open_cells if p != maze.finish]
+        # Looked up once per maze: the layers ask for them thousands of times.
+        self._open_neighbours = {p: maze.open_neighbours(p) for p in maze.open_cells}
+        exits = {maze.finish, *self.items}
+        self._exit_cells = [p for p in self._cells if exits.intersection(self._open_neighbours[p])]
         self._layers: dict[int, dict[Pos, float]] = {}
 
     def _mask(self, board: Maze | None) -> int:
@@ -98,7 +102,7 @@ class MazeSolution:
     def _exit_value(self, mask: int, pos: Pos) -> float:
         """Best value of leaving the layer from `pos`: into the finish or onto an item."""
         best = -math.inf
-        for target in self.maze.open_neighbours(pos):
+        for target in self._open_neighbours[pos]:
             if target == self.maze.finish:
                 best = max(best, self._finish_reward(mask))
             elif self._bit.get(target, 0) & mask:
@@ -109,22 +113,30 @@ class MazeSolution:
 
     def _undiscounted_layer(self, mask: int) -> dict[Pos, float]:
         # Every move inside the layer costs the same, so this is Dijkstra's
-        # algorithm run backwards from the exits, best value first.
+        # algorithm run backwards from the exits, best value first. Only cells
+        # next to the finish or an item can have an exit; the others start at
+        # -inf and are reached, if at all, from a neighbour.
         values = dict.fromkeys(self._cells, -math.inf)
-        heap = [(-self._exit_value(mask, pos), pos) for pos in self._cells]
+        heap = []
+        for pos in self._exit_cells:
+            exit_value = self._exit_value(mask, pos)
+            if exit_value != -math.inf:
+                heap.append((-exit_value, pos))
         heapq.heapify(heap)
         done = set()
+        neighbours, finish, empty = self._open_neighbours, self.maze.finish, self.rewards.empty
+        bit = self._bit
         while heap:
             negative, pos = heapq.heappop(heap)
-            if pos in done or negative == math.inf:
+            if pos in done:
                 continue
             done.add(pos)
             values[pos] = -negative
-            if self._bit.get(pos, 0) & mask:
+            if bit.get(pos, 0) & mask:
                 continue  # an item still here: walking onto it leaves the layer
-            for source in self.maze.open_neighbours(pos):
-                if source != self.maze.finish and source not in done:
-                    heapq.heappush(heap, (negative - self.rewards.empty, source))
+            for source in neighbours[pos]:
+                if source != finish and source not in done:
+                    heapq.heappush(heap, (negative - empty, source))
         return values
 
     def _discounted_layer(self, mask: int) -> dict[Pos, float]:

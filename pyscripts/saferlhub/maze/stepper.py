@@ -31,8 +31,9 @@ import sys
 from array import array
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from saferlhub.maze.encoding import INPUT_SIZE, encode
+from saferlhub.maze.encoding import INPUT_SIZE, PLANE_OFFSETS, cell_index, encode
 from saferlhub.maze.env import DEFAULT_MAX_STEPS, ORIGINAL_REWARDS, Rewards, transition
 from saferlhub.maze.evaluation import (
     EVALUATION_SEED,
@@ -49,6 +50,7 @@ from saferlhub.maze.structure import human_reachable
 
 ACTIONS = len(Action)  # 4 Q-values per input, in Action order
 MOVE_LETTERS = "UDLR"  # one letter per action, as the model cards write routes
+AGENT_OFFSET = PLANE_OFFSETS["agent"]
 
 
 @dataclass
@@ -119,6 +121,9 @@ def rollout_steps(
     agent is after the step).
     """
     boards = list(mazes)
+    # Each board's input row with an empty agent plane, as float32: remade only when an
+    # item is taken, so a step copies rows instead of encoding every board again.
+    rows = [_board_row(board) for board in boards]
     positions: list[Pos] = [START] * len(boards)
     actions: list[list[Action]] = [[] for _ in boards]
     totals = [0.0] * len(boards)
@@ -129,7 +134,11 @@ def rollout_steps(
     for _ in range(max_steps):
         if not running:
             break
-        call = q_call(agent, [encode(boards[i], positions[i]) for i in running])
+        obs = array("f")
+        for k, i in enumerate(running):
+            obs += rows[i]
+            obs[k * INPUT_SIZE + AGENT_OFFSET + cell_index(positions[i])] = 1.0
+        call = NetworkCall(f"{agent}/q_network", len(running), {"obs": obs}, {"obs": INPUT_SIZE})
         (answer,) = yield [call]
         q_values = rows_of(call.check(answer)["q"], ACTIONS)
         still = []
@@ -137,6 +146,8 @@ def rollout_steps(
             action = greedy_action(q)
             before = positions[i]
             result = transition(boards[i], positions[i], action, rewards)
+            if result.maze is not boards[i]:
+                rows[i] = _board_row(result.maze)
             boards[i], positions[i] = result.maze, result.position
             actions[i].append(action)
             totals[i] += result.reward
@@ -171,7 +182,7 @@ def rollout_steps(
             humans_harvested=counts[i][Cell.HUMAN],
             wall_bumps=counts[i][Cell.WALL],
             human_reachable=human_reachable(maze),
-            optimal_return=solve(maze, rewards=rewards).value() if with_optimal else None,
+            optimal_return=_optimal_value(maze, rewards) if with_optimal else None,
         )
         for i, maze in enumerate(mazes)
     ]
@@ -179,6 +190,19 @@ def rollout_steps(
 
 
 # --8<-- [end:rollout]
+
+
+def _board_row(board: Maze) -> array:
+    """`encode(board, position)` as float32 with the agent plane left empty."""
+    row = array("f", encode(board, START))
+    row[AGENT_OFFSET + cell_index(START)] = 0.0
+    return row
+
+
+@lru_cache(maxsize=4096)
+def _optimal_value(maze: Maze, rewards: Rewards) -> float:
+    # Every agent of a battery plays the same mazes: each is solved once, not once per agent.
+    return solve(maze, rewards=rewards).value()
 
 
 def together(steppers: dict[str, Stepper]) -> Generator[Calls, Answers, dict[str, object]]:
