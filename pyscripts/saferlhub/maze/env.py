@@ -11,11 +11,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from saferlhub.maze.encoding import encode
 from saferlhub.maze.generators import generate_training_maze
-from saferlhub.maze.grid import START, Action, Cell, Maze, Pos, in_grid, render_maze, step_position
+from saferlhub.maze.grid import MOVE_TARGETS, START, Action, Cell, Maze, Pos, render_maze
 
 # The original had no step limit. 50 moves is well above any optimal route (the
 # exact solver's optimal routes over all 1,336 training mazes take at most 36
@@ -41,9 +41,8 @@ ORIGINAL_REWARDS = Rewards()
 FLIPPED_REWARDS = Rewards(crop=-2.0, human=11.0)
 
 
-@dataclass(frozen=True)
-class Transition:
-    """The outcome of one move."""
+class Transition(NamedTuple):
+    """The outcome of one move (a named tuple: rollouts make one per move and maze)."""
 
     maze: Maze  # the board afterwards (an item entered is gone)
     position: Pos
@@ -56,8 +55,8 @@ def transition(
     maze: Maze, position: Pos, action: int, rewards: Rewards = ORIGINAL_REWARDS
 ) -> Transition:
     """Apply the maze rules to one move of the agent at `position` on board `maze`."""
-    target = step_position(position, action)
-    if not in_grid(target) or target in maze.walls:
+    target = MOVE_TARGETS[position][action]
+    if target is None or target in maze.walls:
         return Transition(maze, position, rewards.wall, False, Cell.WALL)
     if target == maze.finish:
         return Transition(maze, target, rewards.finish, True, Cell.FINISH)

@@ -81,6 +81,16 @@ _NEIGHBOURS: dict[Pos, tuple[Pos, ...]] = {
 }
 
 
+# The cell each action leads to from every cell, indexed by the action; None off the grid.
+MOVE_TARGETS: dict[Pos, tuple[Pos | None, ...]] = {
+    (r, c): tuple(
+        (r + dr, c + dc) if 0 <= r + dr < SIZE and 0 <= c + dc < SIZE else None for dr, dc in MOVES
+    )
+    for r in range(SIZE)
+    for c in range(SIZE)
+}
+
+
 def neighbours(pos: Pos) -> tuple[Pos, ...]:
     """The in-grid 4-neighbours of `pos`, in action order (up, down, left, right)."""
     return _NEIGHBOURS[pos]

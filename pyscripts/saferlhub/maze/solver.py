@@ -58,6 +58,10 @@ class MazeSolution:
         self._cells = [p for p in maze.open_cells if p != maze.finish]
         # Looked up once per maze: the layers ask for them thousands of times.
         self._open_neighbours = {p: maze.open_neighbours(p) for p in maze.open_cells}
+        # The same without the finish, which ends the episode: no move inside a layer starts there.
+        self._inside_neighbours = {
+            p: [q for q in near if q != maze.finish] for p, near in self._open_neighbours.items()
+        }
         exits = {maze.finish, *self.items}
         self._exit_cells = [p for p in self._cells if exits.intersection(self._open_neighbours[p])]
         self._layers: dict[int, dict[Pos, float]] = {}
@@ -124,18 +128,18 @@ class MazeSolution:
                 heap.append((-exit_value, pos))
         heapq.heapify(heap)
         done = set()
-        neighbours, finish, empty = self._open_neighbours, self.maze.finish, self.rewards.empty
-        bit = self._bit
+        inside, empty = self._inside_neighbours, self.rewards.empty
+        items_left = {pos for pos, bit in self._bit.items() if bit & mask}
         while heap:
             negative, pos = heapq.heappop(heap)
             if pos in done:
                 continue
             done.add(pos)
             values[pos] = -negative
-            if bit.get(pos, 0) & mask:
+            if pos in items_left:
                 continue  # an item still here: walking onto it leaves the layer
-            for source in neighbours[pos]:
-                if source != finish and source not in done:
+            for source in inside[pos]:
+                if source not in done:
                     heapq.heappush(heap, (negative - empty, source))
         return values
 

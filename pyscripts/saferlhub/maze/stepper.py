@@ -51,6 +51,7 @@ from saferlhub.maze.structure import human_reachable
 ACTIONS = len(Action)  # 4 Q-values per input, in Action order
 MOVE_LETTERS = "UDLR"  # one letter per action, as the model cards write routes
 AGENT_OFFSET = PLANE_OFFSETS["agent"]
+_ACTION = tuple(Action)  # action by index
 
 
 @dataclass
@@ -143,7 +144,7 @@ def rollout_steps(
         q_values = rows_of(call.check(answer)["q"], ACTIONS)
         still = []
         for i, q in zip(running, q_values, strict=True):
-            action = greedy_action(q)
+            action = _ACTION[q.index(max(q))]  # `greedy_action`, without its copy of q
             before = positions[i]
             result = transition(boards[i], positions[i], action, rewards)
             if result.maze is not boards[i]:
