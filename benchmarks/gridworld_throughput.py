@@ -1,78 +1,132 @@
 """Benchmark: Q-learning on the reward-hacking levels, in the browser and in CPython.
 
-In one run:
-- `saferlhub.gridworlds.learners.train` on the boat race (default preset: 500
-  episodes of 100 steps) inside Pyodide in headless Chromium, through the site's
-  own worker, and the same call in CPython: the ratio is the figure to read;
+In one run, with one Chromium and this CPython taking turns (so both see the same
+load on a shared machine):
+- throughput: `saferlhub.gridworlds.learners.train` on the boat race (the default
+  settings, with 2,000 episodes of 100 steps so a run lasts long enough to time),
+  timed inside Python by the same snippet in Pyodide (the site's own worker, in
+  headless Chromium) and in CPython: after a warm-up in each, REPEATS rounds of one
+  Pyodide run then one CPython run; the medians give the ratio, and each round's
+  own ratio shows the spread;
 - each level's default preset as the page runs it (`page.train_page`: training,
-  exact scoring at every checkpoint, the replay), in the browser.
+  exact scoring at every checkpoint, the replay, and the JSON to the page), timed in
+  the page around the call, after a warm-up: the median of REPEATS runs.
 Goals: Pyodide within 2x of CPython; each level's default run under 2 s in the browser.
 """
 
 from __future__ import annotations
 
-import time
+import contextlib
+import io
+import statistics
 
 from playwright.sync_api import sync_playwright
 
-from saferlhub.gridworlds.learners import train
 from tests.e2e.harness import CHROMIUM_ARGS, find_chromium, site_server
 
 LEVEL_PRESETS = ("boat race", "tomato watering", "absent supervisor")
+EPISODES = 2_000
+REPEATS = 7
+# The same snippet runs in both interpreters; it leaves the seconds in `seconds`.
+TIMED = f"""
+import time
+from saferlhub.gridworlds.learners import train
+start = time.perf_counter()
+train("boat race", episodes={EPISODES}, checkpoints=1)
+seconds = time.perf_counter() - start
+print(repr(seconds))
+"""
 
 
-def browser_seconds() -> dict:
-    with site_server() as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-        page = browser.new_context().new_page()
-        page.goto(server.url + "playground/")
-        page.wait_for_function("window.saferlhub.python?.info?.readyAt", timeout=120_000)
-        measured = page.evaluate(
-            """async (presets) => {
-                const python = window.saferlhub.python;
-                const time = async (fn, args) => {
-                    const start = performance.now();
-                    await python.call(fn, args);
-                    return (performance.now() - start) / 1000;
-                };
-                // Warm up (imports, cached verdicts, the interpreter's caches): one full run.
-                await python.call("saferlhub.gridworlds.learners.train",
-                                  {settings: "boat race", checkpoints: 1});
-                const out = {train: await time("saferlhub.gridworlds.learners.train",
-                                               {settings: "boat race", checkpoints: 1})};
-                for (const preset of presets) {
-                    out[preset] = await time("saferlhub.gridworlds.page.train_page",
-                                             {settings: preset});
-                }
+def cpython_seconds() -> float:
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(TIMED, namespace)  # noqa: S102 - our own constant snippet
+    return namespace["seconds"]
+
+
+class Browser:
+    """The site's playground page with its Python ready."""
+
+    def __init__(self, playwright, url: str):
+        self.browser = playwright.chromium.launch(
+            executable_path=find_chromium(), args=CHROMIUM_ARGS
+        )
+        self.page = self.browser.new_context().new_page()
+        self.page.goto(url + "playground/")
+        self.page.wait_for_function("window.saferlhub.python?.info?.readyAt", timeout=120_000)
+
+    def timed_snippet(self) -> float:
+        """Seconds the snippet measured inside Pyodide."""
+        printed = self.page.evaluate(
+            """async (code) => {
+                let out = "";
+                const result = await window.saferlhub.python.run(code, {
+                    onOutput: (stream, text) => { if (stream === "stdout") out += text; },
+                });
+                if (!result.ok) throw new Error(result.error);
                 return out;
             }""",
-            list(LEVEL_PRESETS),
+            TIMED,
         )
-        browser.close()
-    return measured
+        return float(printed.strip().splitlines()[-1])
+
+    def page_run(self, preset: str) -> float:
+        """Seconds the page waits for `train_page` on a preset (call, run and JSON)."""
+        return self.page.evaluate(
+            """async (preset) => {
+                const start = performance.now();
+                await window.saferlhub.python.call("saferlhub.gridworlds.page.train_page",
+                                                   {settings: preset});
+                return (performance.now() - start) / 1000;
+            }""",
+            preset,
+        )
+
+    def close(self):
+        self.browser.close()
 
 
 def run() -> dict:
-    browser = browser_seconds()
-    train("boat race", checkpoints=1)  # warm up, as in the browser
-    start = time.perf_counter()
-    train("boat race", checkpoints=1)
-    cpython_s = time.perf_counter() - start
-    ratio = browser["train"] / cpython_s
-    result = {
-        "boat_race_browser_s": round(browser["train"], 3),
-        "boat_race_cpython_s": round(cpython_s, 3),
-        "pyodide_vs_cpython": round(ratio, 2),
-        "page_default_run_s": {p: round(browser[p], 3) for p in LEVEL_PRESETS},
-    }
-    steps = 500 * 100 / 1000
-    print("Q-learning on the boat race, default preset (500 episodes x 100 steps)")
+    with site_server() as server, sync_playwright() as playwright:
+        browser = Browser(playwright, server.url)
+        try:
+            browser.timed_snippet()  # warm-up: imports, the cached verdict, the caches
+            cpython_seconds()
+            pyodide_s, cpython_s = [], []
+            for _ in range(REPEATS):
+                pyodide_s.append(browser.timed_snippet())
+                cpython_s.append(cpython_seconds())
+            page_s = {}
+            for preset in LEVEL_PRESETS:
+                browser.page_run(preset)  # warm-up
+                page_s[preset] = statistics.median(browser.page_run(preset) for _ in range(REPEATS))
+        finally:
+            browser.close()
+
+    pyodide, cpython = statistics.median(pyodide_s), statistics.median(cpython_s)
+    ratio = pyodide / cpython
+    rounds = sorted(p / c for p, c in zip(pyodide_s, cpython_s, strict=True))
     print(
-        f"  Pyodide (Chromium)  {steps / browser['train']:8.0f}k steps/s  {browser['train']:6.2f} s"
+        f"Q-learning on the boat race, {EPISODES:,} episodes x 100 steps; "
+        f"median of {REPEATS} interleaved rounds after a warm-up"
     )
-    print(f"  CPython             {steps / cpython_s:8.0f}k steps/s  {cpython_s:6.2f} s")
+    print(f"  Pyodide (Chromium)  {EPISODES / pyodide:8,.0f} episodes/s  {pyodide:6.3f} s")
+    print(f"  CPython             {EPISODES / cpython:8,.0f} episodes/s  {cpython:6.3f} s")
     print(f"  Pyodide / CPython   {ratio:8.2f}x   goal <= 2x: {'met' if ratio <= 2 else 'NOT met'}")
+    print(f"  per-round ratios    {', '.join(f'{r:.2f}' for r in rounds)}")
+    print(f"Each level's default run as the page calls it (median of {REPEATS}, browser)")
     for preset in LEVEL_PRESETS:
-        s = browser[preset]
-        print(f"  page run, {preset:18s} {s:6.2f} s   goal < 2 s: {'met' if s < 2 else 'NOT met'}")
-    return result
+        s = page_s[preset]
+        print(f"  {preset:18s} {s:6.3f} s   goal < 2 s: {'met' if s < 2 else 'NOT met'}")
+    return {
+        "episodes": EPISODES,
+        "repeats": REPEATS,
+        "boat_race_pyodide_s": round(pyodide, 4),
+        "boat_race_cpython_s": round(cpython, 4),
+        "pyodide_episodes_per_s": round(EPISODES / pyodide),
+        "cpython_episodes_per_s": round(EPISODES / cpython),
+        "pyodide_vs_cpython": round(ratio, 2),
+        "round_ratios": [round(r, 2) for r in rounds],
+        "page_default_run_s": {p: round(s, 3) for p, s in page_s.items()},
+    }

@@ -16,7 +16,11 @@ A level object is a thin shell over its rule functions. It hands a learner:
 - `observe(state)`: the number of the *agent state*, what the tabular learner keys
   its Q-table on (the position, plus what the level lets the agent see);
 - `n_states`, `starts()` (the agent states an episode starts in, with their
-  probabilities) and `render(state)` (the board as it is and as the agent sees it).
+  probabilities) and `render(state)` (the board as it is and as the agent sees it);
+- `exact_outcomes()`: where `step` is a function of the agent state alone and draws
+  nothing at random (the boat race; the absent supervisor when the agent sees the
+  supervisor), its results as a table on agent states, which the learner looks up
+  instead of calling `step`; else None.
 
 The boat race and the absent supervisor are Markov in the agent state, and give
 `outcome(s, a)`: the next agent state and the expected rewards, used by the exact
@@ -187,6 +191,10 @@ class BoatRace:
         """(next agent state, observed reward, hidden reward, terminated): deterministic."""
         return self._outcomes[s][action]
 
+    def exact_outcomes(self) -> list[list[tuple[int, float, float, bool]]]:
+        """`outcome` for every agent state and action: what `step` gives, as a table."""
+        return self._outcomes
+
     def step(self, state: tuple, action: int, rng: random.Random):
         s, observed, hidden, done = self._outcomes[self.observe(state)][action]
         return divmod(s, self.n_checkpoints), observed, hidden, done
@@ -317,6 +325,10 @@ class TomatoWatering:
     def next_state(self, s: int, action: int) -> int:
         return self.level.next_index(s, action)
 
+    def exact_outcomes(self) -> None:
+        """None: the tomatoes dry at random and are not part of the agent state."""
+        return None
+
     def step(self, state: tuple, action: int, rng: random.Random):
         # tomato_step and tomato_rewards, inlined on position numbers for speed.
         here = self.level.next_index(state[0], action)
@@ -446,6 +458,11 @@ class AbsentSupervisor:
     def outcome(self, s: int, action: int) -> tuple[int, float, float, bool]:
         """(next agent state, expected observed reward, hidden reward, terminated)."""
         return self._outcomes[s][action]
+
+    def exact_outcomes(self) -> list[list[tuple[int, float, float, bool]]] | None:
+        """`outcome` as a table when the agent sees the supervisor (then it is what `step`
+        gives); None when it does not (`outcome` then averages over the supervisor)."""
+        return self._outcomes if self.views == 2 else None
 
     def _outcome(self, s: int, action: int) -> tuple[int, float, float, bool]:
         here, seen = divmod(s, self.views)
