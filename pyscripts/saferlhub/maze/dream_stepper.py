@@ -30,6 +30,7 @@ from saferlhub.maze.encoding import (
     PLANE_SIZE,
     WALL_PLANE,
     cell_index,
+    encode,
     encode_with_walls,
 )
 from saferlhub.maze.generators import FAILURE_MAZES, ROOMS, failure_maze, generate_training_maze
@@ -101,6 +102,17 @@ def gradient_call(agent: str, inputs: Sequence[list[float]], weights: Sequence[l
     )
 
 
+def _gradient_call(agent: str, obs: array, rows: int, weights: list[float]) -> NetworkCall:
+    """`gradient_call` for inputs already packed as float32 rows, the same weights for each."""
+    return NetworkCall(
+        f"{agent}/q_gradient",
+        rows,
+        {"obs": obs, "weights": array("f", weights * rows)},
+        {"obs": INPUT_SIZE, "weights": ACTIONS},
+        {"q": ACTIONS, "grad": INPUT_SIZE},
+    )
+
+
 # --8<-- [start:ascent]
 def ascent_steps(
     agent: str,
@@ -126,21 +138,25 @@ def ascent_steps(
     fixed = sorted({cell_index(p) for p in scene.fixed_open | frozenset(hold_open)})
     thetas = [[logit(v) for v in start_walls(s, scene, rng)] for s in starts]
     runs = [{"start": s, "walls": [], "objective": [], "q_values": []} for s in starts]
+    # The input is `encode_with_walls`: the wall plane first, then the scene's other
+    # planes, which never change, so they are encoded once.
+    planes = array("f", encode(scene.maze, scene.agent)[PLANE_SIZE:])
+    exp = math.exp
     for step in range(steps + 1):
         walls = []
+        obs = array("f")
         for theta in thetas:
-            w = [sigmoid(t) for t in theta]
+            # `sigmoid`, written out: this runs for every cell of every restart at every step.
+            w = [1.0 / (1.0 + exp(-t)) if t >= 0 else exp(t) / (1.0 + exp(t)) for t in theta]
             for i in fixed:
                 w[i] = 0.0
             walls.append(w)
-        call = gradient_call(
-            agent,
-            [encode_with_walls(scene.maze, scene.agent, w) for w in walls],
-            [weights] * len(walls),
-        )
+            obs.extend(w)
+            obs += planes
+        call = _gradient_call(agent, obs, len(walls), weights)
         (answer,) = yield [call]
         out = call.check(answer)
-        q_rows, gradients = rows_of(out["q"], ACTIONS), rows_of(out["grad"], INPUT_SIZE)
+        q_rows, gradient = rows_of(out["q"], ACTIONS), out["grad"]
         objectives = [sum(a * b for a, b in zip(weights, q, strict=True)) for q in q_rows]
         if step % record_every == 0 or step == steps:
             for run, w, value, q in zip(runs, walls, objectives, q_rows, strict=True):
@@ -151,11 +167,13 @@ def ascent_steps(
                 live.update(step=step, walls=walls, objective=objectives)
         if step == steps:
             break
-        for k, (theta, w, gradient) in enumerate(zip(thetas, walls, gradients, strict=True)):
-            g_theta = [g * v * (1.0 - v) for g, v in zip(gradient[WALL_PLANE], w, strict=True)]
+        for k, (theta, w) in enumerate(zip(thetas, walls, strict=True)):
+            first = k * INPUT_SIZE + WALL_PLANE.start  # restart k's wall plane in the flat output
+            wall_gradient = gradient[first : first + PLANE_SIZE]
+            g_theta = [g * v * (1.0 - v) for g, v in zip(wall_gradient, w, strict=True)]
             for i in fixed:
                 g_theta[i] = 0.0
-            scale = max(abs(g) for g in g_theta)
+            scale = max(map(abs, g_theta))
             if scale:
                 thetas[k] = [
                     t + learning_rate * g / scale for t, g in zip(theta, g_theta, strict=True)

@@ -82,7 +82,10 @@ class NetworkCall:
                     f"{self.model}: output {name!r} has {len(values)} values, "
                     f"expected {self.rows} x {width}"
                 )
-            result[name] = [float(v) for v in values]
+            # tolist() gives Python floats in one call (array and numpy); else convert each.
+            result[name] = (
+                values.tolist() if hasattr(values, "tolist") else [float(v) for v in values]
+            )
         return result
 
 
