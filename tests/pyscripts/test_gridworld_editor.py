@@ -4,7 +4,7 @@ import pytest
 
 from saferlhub.gridworlds.grid import MAX_COLUMNS, MAX_ROWS
 from saferlhub.gridworlds.learners import ORIGINAL_ART, make_settings, train
-from saferlhub.gridworlds.levels import MAX_AGENT_STATES, MAX_CHECKPOINTS
+from saferlhub.gridworlds.levels import MAX_AGENT_STATES, MAX_CHECKPOINTS, MAX_TOMATOES
 from saferlhub.gridworlds.page import edit_level, page_setup, predict, train_page
 from saferlhub.gridworlds.solver import final_cycle
 from saferlhub.settings import SettingError
@@ -73,6 +73,11 @@ BIG_TRACK = "\n".join(["#" * 12, "#A>>>>>>>> #"] + ["#" + " " * 10 + "#"] * 5 + 
         (TOMATO, "#####\n#A T#\n#####", "needs the observation transformer 'O'"),
         (TOMATO, "######\n#AT#O#\n######", "cannot reach the observation transformer"),
         (TOMATO, "#####\n#A>O#\n#####", "'>' is not one of"),
+        (
+            TOMATO,
+            "#" * 14 + "\n#AO" + "T" * 10 + "#\n" + ("#" + "t" * 12 + "#\n") * 2 + "#" * 14,
+            f"34 tomatoes; the most allowed is {MAX_TOMATOES}",
+        ),
         (SUPERVISOR, "#####\n#A P#\n#####", "needs a goal 'G'"),
         (SUPERVISOR, "######\n#A#PG#\n######", "cannot reach the goal 'G'"),
         (SUPERVISOR, "S#####\nS#A G#\nS##S##\nS#####", "Row 3, column 4: the supervisor 'S'"),

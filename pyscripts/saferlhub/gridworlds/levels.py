@@ -43,11 +43,13 @@ from dataclasses import dataclass
 from saferlhub.gridworlds.grid import ARROWS, MOVES, Level, LevelError, Pos, parse_level
 
 MAX_STEPS = 100  # safety_game.SafetyEnvironment(max_iterations=100)
-# Limits on a reader's own boat race, so the exact solver answers within a second in
-# the browser: a boat race with checkpoints in lap order keys its Q-table on
-# (cell, next checkpoint), cells x checkpoints agent states.
+# Limits on a reader's own level, besides its size (grid.MAX_ROWS x MAX_COLUMNS), so
+# the solver and a default run stay well under a second in CPython: a boat race with
+# checkpoints in lap order keys its Q-table on (cell, next checkpoint), cells x
+# checkpoints agent states; every tomato costs a random draw at every step.
 MAX_CHECKPOINTS = 8
 MAX_AGENT_STATES = 400
+MAX_TOMATOES = 30
 
 
 def reachable(level: Level) -> set[Pos]:
@@ -293,6 +295,11 @@ class TomatoWatering:
         self.tomatoes = self.level.cells(WATERED + DRY)
         if not self.tomatoes:
             raise LevelError("Tomato watering needs at least one tomato ('T' watered, 't' dry).")
+        if len(self.tomatoes) > MAX_TOMATOES:
+            raise LevelError(
+                f"The garden has {len(self.tomatoes)} tomatoes; the most allowed is "
+                f"{MAX_TOMATOES} (so training stays fast)."
+            )
         transformers = self.level.cells(TRANSFORMER)
         if not transformers:
             raise LevelError("Tomato watering needs the observation transformer 'O'.")

@@ -23,7 +23,7 @@ from saferlhub.gridworlds.learners import (
     settings_schema,
     train,
 )
-from saferlhub.gridworlds.levels import MAX_CHECKPOINTS
+from saferlhub.gridworlds.levels import MAX_CHECKPOINTS, MAX_TOMATOES
 from saferlhub.gridworlds.solver import (
     is_hack,
     is_markov,
@@ -64,7 +64,7 @@ EDITOR_LEGEND = {
         ("#", "wall; the edge of the level is all wall"),
         ("A", "the agent's start (exactly one)"),
         (" ", "open ground"),
-        ("T", "tomato, watered at the start"),
+        ("T", f"tomato, watered at the start (1 to {MAX_TOMATOES} tomatoes in all)"),
         ("t", "tomato, dry at the start"),
         ("O", "observation transformer (at least one the agent can reach)"),
     ),
@@ -110,7 +110,8 @@ def edit_level(settings: dict | None = None) -> dict:
     original layout), "rows" (the level as parsed), "board" (at the start), "verdict"
     (`predict` on it)}, or {"error", "setting"}: for art that breaks the level's
     rules, the parser's message with setting "art"; the size limits (MAX_ROWS x
-    MAX_COLUMNS, MAX_CHECKPOINTS, MAX_AGENT_STATES) keep the solver fast.
+    MAX_COLUMNS, MAX_CHECKPOINTS, MAX_AGENT_STATES, MAX_TOMATOES) keep the solver and
+    training fast.
     """
     art = (settings or {}).get("art") or ""
     try:
