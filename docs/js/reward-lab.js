@@ -1,11 +1,13 @@
 // "Reward hacking: the idea" (docs/reward-hacking/index.md): one lab per level, each
 // with settings, the exact solver's verdict before training, live training with a
 // chart of observed return and hidden performance, the greedy policy on the grid,
-// an animated replay and a hack count over several seeds. All RL happens in Python
-// (saferlhub/gridworlds/page.py); this file only draws what it returns.
+// an animated replay, a hack count over several seeds, and an editor for the reader's
+// own level (ASCII art that page.edit_level checks and solves). All RL and every rule
+// happens in Python (saferlhub/gridworlds/page.py); this file only draws what it returns.
 //
 // Each lab's root: <div data-python="reward-lab" data-level="boat_race">; its state
-// for tests: root.dataset.state = loading | ready | running | done | stopped | invalid | error.
+// for tests: root.dataset.state = loading | ready | running | done | stopped | invalid | error,
+// data-art = original | edited, data-level-edit = applied | refused | reset.
 
 import { PythonStopped } from "./python-client.js";
 import { lineChart } from "./chart.js";
@@ -193,7 +195,7 @@ export async function mountRewardLab(root, python) {
   // Show the level in play: its art in the box and its starting board.
   function showLevel(newArt, rows) {
     art = newArt;
-    const drawn = rows ?? (newArt ? newArt.split("\n") : setup.levels[level].board);
+    const drawn = rows ?? (newArt || setup.original_art[level]).split("\n");
     artBox.value = newArt || setup.original_art[level];
     clearArtError();
     root.dataset.art = newArt ? "edited" : "original";
