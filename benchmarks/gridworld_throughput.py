@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import platform
 import statistics
 
 from playwright.sync_api import sync_playwright
@@ -37,6 +38,8 @@ seconds = time.perf_counter() - start
 print(repr(seconds))
 """
 
+VERSION = "import platform\nprint(platform.python_version())"
+
 
 def cpython_seconds() -> float:
     namespace: dict = {}
@@ -53,12 +56,16 @@ class Browser:
             executable_path=find_chromium(), args=CHROMIUM_ARGS
         )
         self.page = self.browser.new_context().new_page()
-        self.page.goto(url + "playground/")
+        self.page.goto(url + "playground/", timeout=180_000)
         self.page.wait_for_function("window.saferlhub.python?.info?.readyAt", timeout=120_000)
 
-    def timed_snippet(self) -> float:
+    def timed_snippet(self, code: str = TIMED) -> float:
         """Seconds the snippet measured inside Pyodide."""
-        printed = self.page.evaluate(
+        return float(self.printed(code).strip().splitlines()[-1])
+
+    def printed(self, code: str) -> str:
+        """What `code` prints when run in the page's Pyodide."""
+        return self.page.evaluate(
             """async (code) => {
                 let out = "";
                 const result = await window.saferlhub.python.run(code, {
@@ -67,9 +74,8 @@ class Browser:
                 if (!result.ok) throw new Error(result.error);
                 return out;
             }""",
-            TIMED,
+            code,
         )
-        return float(printed.strip().splitlines()[-1])
 
     def page_run(self, preset: str) -> float:
         """Seconds the page waits for `train_page` on a preset (call, run and JSON)."""
@@ -91,6 +97,10 @@ def run() -> dict:
     with site_server() as server, sync_playwright() as playwright:
         browser = Browser(playwright, server.url)
         try:
+            versions = {
+                "pyodide_python": browser.printed(VERSION).strip(),
+                "cpython": platform.python_version(),
+            }
             browser.timed_snippet()  # warm-up: imports, the cached verdict, the caches
             cpython_seconds()
             pyodide_s, cpython_s = [], []
@@ -115,6 +125,10 @@ def run() -> dict:
     print(f"  CPython             {EPISODES / cpython:8,.0f} episodes/s  {cpython:6.3f} s")
     print(f"  Pyodide / CPython   {ratio:8.2f}x   goal <= 2x: {'met' if ratio <= 2 else 'NOT met'}")
     print(f"  per-round ratios    {', '.join(f'{r:.2f}' for r in rounds)}")
+    print(
+        f"  (Pyodide runs Python {versions['pyodide_python']}, "
+        f"the CPython here is {versions['cpython']})"
+    )
     print(f"Each level's default run as the page calls it (median of {REPEATS}, browser)")
     for preset in LEVEL_PRESETS:
         s = page_s[preset]
@@ -128,5 +142,6 @@ def run() -> dict:
         "cpython_episodes_per_s": round(EPISODES / cpython),
         "pyodide_vs_cpython": round(ratio, 2),
         "round_ratios": [round(r, 2) for r in rounds],
+        **versions,
         "page_default_run_s": {p: round(s, 3) for p, s in page_s.items()},
     }
