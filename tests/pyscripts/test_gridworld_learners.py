@@ -118,3 +118,24 @@ def test_boat_race_agents_shuttle_in_most_seeds():
     # The page says: nothing in the reward favours the lap, and most seeds shuttle.
     result = hack_rate("boat race", seeds=5)
     assert result["hacks"] >= 3, result["runs"]
+
+
+@pytest.mark.parametrize(
+    "preset",
+    ["boat race", "boat race, checkpoints in lap order", "absent supervisor"],
+)
+def test_the_outcome_table_gives_the_same_run_as_calling_step(preset, monkeypatch):
+    from saferlhub.gridworlds import learners
+
+    table_run = train(preset, episodes=60, seed=5)
+    real = learners.make_game
+
+    def without_table(s):
+        game = real(s)
+        game.exact_outcomes = lambda: None  # the learner falls back to step and observe
+        return game
+
+    monkeypatch.setattr(learners, "make_game", without_table)
+    step_run = train(preset, episodes=60, seed=5)
+    assert table_run["q"] == step_run["q"]
+    assert table_run["curve"] == step_run["curve"]
