@@ -425,6 +425,7 @@ class Battery:
         self.live = live  # progress() carries the report of each newly finished piece
         self._reported = 0
         self.episodes = {a: {d: [] for d in self.distributions} for a in self.agents}
+        self._played: dict[Maze, dict[str, Episode]] = {}  # maze -> agent -> its episode
 
     # --8<-- [start:battery]
     def steps(self):
@@ -442,9 +443,15 @@ class Battery:
                 for d in self.distributions
             }
             mazes = [m for d in self.distributions for m in sets[d]]
-            raw = yield from together({a: rollout_steps(a, mazes) for a in self.agents})
+            # A greedy agent plays the same maze the same way, and held-out training
+            # mazes repeat (1,000 of them hold about 125 distinct): each distinct maze
+            # is played once and its episode reused.
+            new = [m for m in dict.fromkeys(mazes) if m not in self._played]
+            raw = yield from together({a: rollout_steps(a, new) for a in self.agents})
+            for k, maze in enumerate(new):
+                self._played[maze] = {agent: raw[agent][0][k] for agent in self.agents}
             for agent in self.agents:
-                episodes = raw[agent][0]
+                episodes = [self._played[m][agent] for m in mazes]
                 for k, d in enumerate(self.distributions):
                     self.episodes[agent][d].extend(episodes[k * size : (k + 1) * size])
             self.done += size
