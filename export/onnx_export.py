@@ -16,6 +16,7 @@ dynamic batch dimension.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import warnings
@@ -100,6 +101,20 @@ def autograd_gradient(
 # --- export ---------------------------------------------------------------------------------
 
 
+def _reuse_torchlib_ops() -> None:
+    """Parse onnxscript's torchlib once per process instead of once per export.
+
+    torch.onnx rebuilds its op registry on every export, parsing the source of some
+    2,500 torchlib functions: most of the time a small network's export takes. The
+    list is the same every time and is only read, so a cached copy changes no byte of
+    the output (tests/export rebuild and compare sha256).
+    """
+    from onnxscript._framework_apis import torch_2_11 as apis  # what torch 2.13 uses
+
+    if not hasattr(apis.get_torchlib_ops, "cache_info"):
+        apis.get_torchlib_ops = functools.cache(apis.get_torchlib_ops)
+
+
 def _export(
     model: nn.Module,
     args: tuple[torch.Tensor, ...],
@@ -109,6 +124,7 @@ def _export(
 ) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _reuse_torchlib_ops()
     batch = torch.export.Dim("batch")  # one shared batch dimension for every input
     registration_log = logging.getLogger("torch.onnx._internal.exporter._registration")
     level, was_training = registration_log.level, model.training
