@@ -10,6 +10,10 @@ PORT    ?= 8000
 # Where `make build` writes the site (and the e2e tests read it).
 SITE_DIR ?= site
 export SITE_DIR
+# Test files run in parallel, one pytest-xdist worker per core; TEST_JOBS=0 runs them in
+# one process (easier to debug).
+TEST_JOBS ?= auto
+PYTEST  := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 # Material prints a long banner about MkDocs 2 on every build; it is not ours to act on.
 export NO_MKDOCS_2_WARNING := 1
 
@@ -50,13 +54,13 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 
 test-unit: setup  ## pyscripts, hooks and export/ (incl. the committed models) in CPython
-	$(PY) -m pytest -q tests/pyscripts tests/hooks tests/export
+	$(PYTEST) tests/pyscripts tests/hooks tests/export
 
 test-pyodide: setup  ## the same pyscripts tests inside real Pyodide (Node.js)
 	node tests/pyodide/run_pytest.mjs
 
 test-e2e: build chromium  ## the built site in headless Chromium
-	$(PY) -m pytest -q tests/e2e
+	$(PYTEST) tests/e2e
 
 test: lint test-unit test-pyodide test-e2e  ## everything CI runs
 
