@@ -8,8 +8,10 @@ so no test inherits another's service worker or caches.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -96,6 +98,39 @@ def test_after_a_first_visit_pages_and_code_cells_work_offline(page, context):
         # An address the site does not have: its own 404 page, not the browser's error.
         page.goto(server.url + "no-such-page/")
         expect(page.locator("h1")).to_contain_text("404")
+
+
+@pytest.mark.service_workers
+def test_the_maze_lab_plays_bad2_offline_once_an_agent_has_run(page, context):
+    """The issue's offline reader: the Play page's runtimes (Pyodide, onnxruntime-web, the
+    planted agent's network) kept after one online run, then bad2 played with the server
+    gone, with the route the planted agent's model card records."""
+    card = Path(__file__).resolve().parents[2] / "models" / "planted" / "model_card.json"
+    bad2 = json.loads(card.read_text())["evaluation"]["failure_mazes"]["bad2"]
+
+    def play_bad2():
+        lab = page.locator('[data-python="maze-play"]')
+        expect(lab).to_have_attribute("data-state", "ready", timeout=SLOW_PYTHON_MS)
+        lab.locator("#maze-play-agent").select_option("planted")
+        lab.locator(".maze-lab__run").click()
+        # The first run loads onnxruntime-web and the network (from the cache, offline).
+        expect(lab).to_have_attribute("data-state", "ready", timeout=SLOW_PYTHON_MS)
+        expect(lab.locator(".maze-lab__summary")).to_contain_text(f"Route: {bad2['actions']}.")
+
+    with site_server() as server:
+        page.goto(server.url + "maze/play/")
+        play_bad2()
+        wait_until_controlled(page)
+        page.wait_for_function(
+            """() => ["q_network.onnx", ".wasm", "pyodide.asm.wasm"].every((end) =>
+                window.saferlhub.offline.kept.some((url) => url.endsWith(end)))""",
+            timeout=60_000,
+        )
+        assert page.evaluate("window.saferlhub.offline.failed") == []
+
+        go_offline(context, server)
+        page.goto(server.url + "maze/play/")
+        play_bad2()
 
 
 @pytest.mark.service_workers
