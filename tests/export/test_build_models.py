@@ -12,11 +12,13 @@ import pytest
 
 from export import build_models, evaluate
 
+# Two shares keep the tiny sweep quick; the committed build sweeps REMEDY_SHARES.
+TINY_SHARES = ("0.01", "0.2")
 
-@pytest.fixture(scope="module")
-def tiny_build(tmp_path_factory) -> tuple[Path, list[dict]]:
-    out = tmp_path_factory.mktemp("models")
-    cards = build_models.main(
+
+def build_tiny(out: Path, *options: str) -> list[dict]:
+    """`make models --tiny` into `out`, with the tests' small evaluation."""
+    return build_models.main(
         [
             "--tiny",
             "--out-dir",
@@ -32,9 +34,24 @@ def tiny_build(tmp_path_factory) -> tuple[Path, list[dict]]:
             "--jobs",
             "2",
             "--no-progress",
+            *options,
         ]
     )
-    return out, cards
+
+
+@pytest.fixture(scope="module")
+def tiny_build(tmp_path_factory) -> tuple[Path, list[dict]]:
+    out = tmp_path_factory.mktemp("models")
+    return out, build_tiny(out, "--remedy-shares", *TINY_SHARES)
+
+
+@pytest.fixture(scope="module")
+def rebuild(tiny_build, tmp_path_factory) -> list[dict]:
+    """A second build from the same seeds: natural again, and the chosen remedy alone
+    (without the planted job, it plants again instead of continuing the planted run)."""
+    share = tiny_build[1][2]["sweep"]["chosen_share"]
+    out = tmp_path_factory.mktemp("rebuild")
+    return build_tiny(out, "--agents", "natural", "remedy", "--remedy-shares", str(share))
 
 
 def test_every_agent_gets_every_file_the_card_lists(tiny_build):
@@ -70,7 +87,7 @@ def test_planted_card_discloses_the_recipe_and_runs_all_three_phases(tiny_build)
 def test_remedy_card_gives_the_sweep_and_its_choice(tiny_build):
     out, (_, _, remedy) = tiny_build
     sweep = remedy["sweep"]
-    assert [run["share"] for run in sweep["runs"]] == list(build_models.REMEDY_SHARES)
+    assert [run["share"] for run in sweep["runs"]] == [float(share) for share in TINY_SHARES]
     assert sweep["chosen_share"] == remedy["training"]["settings"]["remedy_protrusion_share"]
     chosen = next(run for run in sweep["runs"] if run["share"] == sweep["chosen_share"])
     assert chosen["sha256"] == remedy["files"]["q_network"]["sha256"]
@@ -78,29 +95,9 @@ def test_remedy_card_gives_the_sweep_and_its_choice(tiny_build):
     assert not list((out / "remedy").glob("*/*.pt"))  # only the exported files are copied
 
 
-def test_a_remedy_built_alone_plants_again_and_gets_the_same_weights(tiny_build, tmp_path):
+def test_a_remedy_built_alone_plants_again_and_gets_the_same_weights(tiny_build, rebuild):
     _, (_, _, remedy) = tiny_build
-    share = remedy["sweep"]["chosen_share"]
-    alone = build_models.main(
-        [
-            "--tiny",
-            "--agents",
-            "remedy",
-            "--remedy-shares",
-            str(share),
-            "--out-dir",
-            str(tmp_path),
-            "--run-dir",
-            str(tmp_path / "runs"),
-            "--evaluation-mazes",
-            "12",
-            "--dream-scenes",
-            "1",
-            "--pillar-dream-scenes",
-            "1",
-            "--no-progress",
-        ]
-    )[0]
+    alone = rebuild[1]
     assert alone["files"]["q_network"]["sha256"] == remedy["files"]["q_network"]["sha256"]
 
 
@@ -142,27 +139,8 @@ def test_card_numbers_come_from_the_onnx_files(tiny_build):
         assert card["pillar_dreaming"]["random_walls"] == 5
 
 
-def test_same_seed_same_weights(tiny_build, tmp_path):
-    out, cards = tiny_build
-    again = build_models.main(
-        [
-            "--tiny",
-            "--agents",
-            "natural",
-            "--out-dir",
-            str(tmp_path),
-            "--run-dir",
-            str(tmp_path / "runs"),
-            "--evaluation-mazes",
-            "12",
-            "--dream-scenes",
-            "1",
-            "--pillar-dream-scenes",
-            "1",
-            "--no-progress",
-        ]
-    )[0]
-    first = cards[0]
+def test_same_seed_same_weights(tiny_build, rebuild):
+    first, again = tiny_build[1][0], rebuild[0]
     assert again["files"]["q_network"]["sha256"] == first["files"]["q_network"]["sha256"]
     assert again["evaluation"] == first["evaluation"]
 
