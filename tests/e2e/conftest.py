@@ -61,7 +61,8 @@ def context(browser, watch, request):
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, service_workers=service_workers
     )
-    context.set_default_timeout(15_000)
+    # Generous: test files run in parallel (pytest-xdist), two browsers on a 2-core CI box.
+    context.set_default_timeout(30_000)
 
     def guard(route):
         url = route.request.url
