@@ -12,6 +12,14 @@ declaration come
 - `make(cls, presets, settings, changes)`: settings from a preset name, a dict or
   another settings object, with changes on top, unknown names refused.
 
+The settings every tabular learner has (learning rate, discount, exploration and
+their schedules) read the same in every lab: `alpha_setting(...)` and its
+neighbours make them with one label, description and range, taking only the
+default and the word for an episode ("hand", "episode"); `check_schedules`
+checks the rules between them, `epsilon_at` and `alpha_at` give their values at
+an episode. `check_resume`, `restore_rng` and `rng_state` carry a stopped run's
+random generator through JSON.
+
 A field's type is its default's type (bool, int, float or str), so a whole-number
 default such as `episodes: int = setting(1000, ...)` makes a whole-number field and
 `alpha: float = setting(0.1, ...)` a real-valued one.
@@ -19,7 +27,10 @@ default such as `episodes: int = setting(1000, ...)` makes a whole-number field 
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict, field, fields
+
+from saferlhub.schedules import SCHEDULES, schedule
 
 # The smallest value accepted where 0 must be refused (a learning rate of 0 never learns);
 # its range reads "above 0 and at most ...".
@@ -153,3 +164,138 @@ def make(cls, presets: dict[str, dict], settings=None, changes: dict | None = No
     if unknown:
         raise ValueError(f"unknown setting {unknown[0]!r}: expected one of {', '.join(known)}")
     return cls(**values)
+
+
+# The learning settings of a tabular learner, the same in every lab but for the
+# default and the word for an episode (`unit`, singular: "hand", "episode").
+
+
+def alpha_setting(default: float):
+    """The learning rate α (above 0, at most 1)."""
+    return setting(
+        default, "Learning rate α", "How far each update moves Q towards its target.", TINY, 1.0
+    )
+
+
+def alpha_schedule_setting(default: str, unit: str):
+    """How the learning rate goes from α to the final learning rate (SCHEDULES)."""
+    return setting(
+        default,
+        "Learning-rate schedule",
+        f"Constant, or decaying to the final learning rate by the last {unit}.",
+        choices=list(SCHEDULES),
+    )
+
+
+def alpha_min_setting(default: float):
+    """Where a decaying learning rate ends (above 0, at most 1)."""
+    return setting(
+        default, "Final learning rate", "Where a decaying learning rate ends.", TINY, 1.0
+    )
+
+
+def gamma_setting(default: float):
+    """The discount γ (0 to 1)."""
+    return setting(
+        default, "Discount γ", "Weight of the next state's value in the target.", 0.0, 1.0
+    )
+
+
+def epsilon_start_setting(default: float):
+    """The chance of a random action at first (0 to 1)."""
+    return setting(
+        default, "Exploration at the start (ε)", "Chance of a random action at first.", 0.0, 1.0
+    )
+
+
+def epsilon_min_setting(default: float):
+    """The chance of a random action once exploration has decayed (0 to 1)."""
+    return setting(
+        default,
+        "Exploration at the end (ε)",
+        "Chance of a random action after the decay.",
+        0.0,
+        1.0,
+    )
+
+
+def epsilon_schedule_setting(default: str):
+    """How exploration goes from its start to its end value (SCHEDULES)."""
+    return setting(
+        default,
+        "Exploration schedule",
+        "How exploration goes from its start to its end value.",
+        choices=list(SCHEDULES),
+    )
+
+
+def epsilon_decay_fraction_setting(default: float, unit: str):
+    """The share of the run over which exploration decays (0.001 to 1)."""
+    return setting(
+        default,
+        "Exploration decays over",
+        f"Share of the {unit}s over which exploration decays (0.5 = the first half).",
+        0.001,
+        1.0,
+    )
+
+
+def check_schedules(settings) -> None:
+    """The rules between the learning settings (after `check_fields`): exploration
+    does not rise, an exponential decay does not aim at 0, a decaying learning rate
+    does not rise. Raises SettingError naming the setting to change."""
+    s = settings
+    if s.epsilon_min > s.epsilon_start:
+        raise SettingError(
+            "epsilon_min",
+            f"Exploration at the end ({s.epsilon_min:g}) cannot be above exploration "
+            f"at the start ({s.epsilon_start:g}).",
+        )
+    if s.epsilon_schedule == "exponential" and s.epsilon_min == 0.0:
+        raise SettingError(
+            "epsilon_min",
+            "Exploration at the end must be above 0 for an exponential schedule "
+            "(an exponential decay never reaches 0).",
+        )
+    if s.alpha_schedule != "constant" and s.alpha_min > s.alpha:
+        raise SettingError(
+            "alpha_min",
+            f"The final learning rate ({s.alpha_min:g}) cannot be above the learning "
+            f"rate α ({s.alpha:g}) for a decaying schedule.",
+        )
+
+
+def epsilon_at(s, episode: int) -> float:
+    """The exploration rate of settings `s` at episode number `episode`."""
+    decay = s.epsilon_decay_fraction * s.episodes
+    return schedule(s.epsilon_schedule, s.epsilon_start, s.epsilon_min, episode, decay)
+
+
+def alpha_at(s, episode: int) -> float:
+    """The learning rate of settings `s` at episode number `episode`."""
+    return schedule(s.alpha_schedule, s.alpha, s.alpha_min, episode, s.episodes)
+
+
+# A stopped run, resumed: its result passes through JSON (the page keeps it), so the
+# random generator's state travels as lists.
+
+
+def check_resume(resume: dict, keys) -> None:
+    """Refuse a `resume` that lacks any of `keys` (ValueError naming them)."""
+    missing = [key for key in keys if key not in resume]
+    if missing:
+        raise ValueError(f"resume must be a result of train(); it lacks {', '.join(missing)}")
+
+
+def rng_state(rng: random.Random) -> list:
+    """The generator's state as JSON: [version, [internal...], gauss]."""
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def restore_rng(state) -> random.Random:
+    """A generator in the state `rng_state` gave (after a trip through JSON)."""
+    rng = random.Random()
+    version, internal, gauss = state
+    rng.setstate((version, tuple(internal), gauss))
+    return rng

@@ -44,9 +44,27 @@ from saferlhub.blackjack.env import (
     state_index,
 )
 from saferlhub.blackjack.solver import PolicyEvaluator, optimal_value
-from saferlhub.schedules import SCHEDULES, schedule
-from saferlhub.settings import TINY as _TINY
-from saferlhub.settings import SettingError, check_fields, make, schema
+from saferlhub.schedules import schedule
+from saferlhub.settings import SettingError as SettingError  # saferlhub.blackjack exports it
+from saferlhub.settings import (
+    alpha_at,
+    alpha_min_setting,
+    alpha_schedule_setting,
+    alpha_setting,
+    check_fields,
+    check_resume,
+    check_schedules,
+    epsilon_at,
+    epsilon_decay_fraction_setting,
+    epsilon_min_setting,
+    epsilon_schedule_setting,
+    epsilon_start_setting,
+    gamma_setting,
+    make,
+    restore_rng,
+    rng_state,
+    schema,
+)
 from saferlhub.settings import range_text as _range_text
 from saferlhub.settings import setting as _setting
 
@@ -139,40 +157,14 @@ class TrainingSettings:
     )
     # 0.03 decaying to 0.003: within 0.0075 of the optimum after 100,000 hands for seeds
     # 0-5, where the tutorial's constant 0.01 (default rules, gamma 1) stays 0.009-0.012 short.
-    alpha: float = _setting(
-        0.03, "Learning rate α", "How far each update moves Q towards its target.", _TINY, 1.0
-    )
-    alpha_schedule: str = _setting(
-        "linear",
-        "Learning-rate schedule",
-        "Constant, or decaying to the final learning rate by the last hand.",
-        choices=list(SCHEDULES),
-    )
-    alpha_min: float = _setting(
-        0.003, "Final learning rate", "Where a decaying learning rate ends.", _TINY, 1.0
-    )
-    gamma: float = _setting(
-        1.0, "Discount γ", "Weight of the next state's value in the target.", 0.0, 1.0
-    )
-    epsilon_start: float = _setting(
-        1.0, "Exploration at the start (ε)", "Chance of a random action at first.", 0.0, 1.0
-    )
-    epsilon_min: float = _setting(
-        0.1, "Exploration at the end (ε)", "Chance of a random action after the decay.", 0.0, 1.0
-    )
-    epsilon_schedule: str = _setting(
-        "linear",
-        "Exploration schedule",
-        "How exploration goes from its start to its end value.",
-        choices=list(SCHEDULES),
-    )
-    epsilon_decay_fraction: float = _setting(
-        0.5,
-        "Exploration decays over",
-        "Share of the hands over which exploration decays (0.5 = the first half).",
-        0.001,
-        1.0,
-    )
+    alpha: float = alpha_setting(0.03)
+    alpha_schedule: str = alpha_schedule_setting("linear", "hand")
+    alpha_min: float = alpha_min_setting(0.003)
+    gamma: float = gamma_setting(1.0)
+    epsilon_start: float = epsilon_start_setting(1.0)
+    epsilon_min: float = epsilon_min_setting(0.1)
+    epsilon_schedule: str = epsilon_schedule_setting("linear")
+    epsilon_decay_fraction: float = epsilon_decay_fraction_setting(0.5, "hand")
     initial_q: float = _setting(
         0.0,
         "Initial Q-value",
@@ -219,24 +211,7 @@ class TrainingSettings:
     def validate(self) -> None:
         """Raise SettingError (a ValueError) naming the first setting out of its range."""
         check_fields(self)
-        if self.epsilon_min > self.epsilon_start:
-            raise SettingError(
-                "epsilon_min",
-                f"Exploration at the end ({self.epsilon_min:g}) cannot be above exploration "
-                f"at the start ({self.epsilon_start:g}).",
-            )
-        if self.epsilon_schedule == "exponential" and self.epsilon_min == 0.0:
-            raise SettingError(
-                "epsilon_min",
-                "Exploration at the end must be above 0 for an exponential schedule "
-                "(an exponential decay never reaches 0).",
-            )
-        if self.alpha_schedule != "constant" and self.alpha_min > self.alpha:
-            raise SettingError(
-                "alpha_min",
-                f"The final learning rate ({self.alpha_min:g}) cannot be above the learning "
-                f"rate α ({self.alpha:g}) for a decaying schedule.",
-            )
+        check_schedules(self)
 
     def payoffs(self) -> dict[str, float]:
         """The rewards the agent is trained on, as payoffs for `outcome_rewards`."""
@@ -413,16 +388,12 @@ def train(
     if update is not None:
         update = _checked_update(update, s.method)
     if resume is not None:
-        missing = [key for key in _RESUME_KEYS if key not in resume]
-        if missing:
-            raise ValueError(f"resume must be a result of train(); it lacks {', '.join(missing)}")
+        check_resume(resume, _RESUME_KEYS)
         q = [list(map(float, row)) for row in resume["q"]]
         visits = [list(map(int, row)) for row in resume["visits"]]
         episode = int(resume["episodes_done"])
         curve = list(resume["curve"])
-        rng = random.Random()
-        version, internal, gauss = resume["rng_state"]
-        rng.setstate((version, tuple(internal), gauss))
+        rng = restore_rng(resume["rng_state"])
     else:
         q = [[float(s.initial_q), float(s.initial_q)] for _ in range(N_STATES)]
         visits = [[0, 0] for _ in range(N_STATES)]
@@ -440,7 +411,6 @@ def train(
         curve.append(event)
         stopped = bool(progress(event)) if progress is not None else False
     value = evaluator.value(greedy_policy(q))
-    version, internal, gauss = rng.getstate()
     return {
         "settings": asdict(s),
         "episodes_done": episode,
@@ -452,7 +422,7 @@ def train(
         "greedy_value": value,
         "optimal_value": best,
         "gap": best - value,
-        "rng_state": [version, list(internal), gauss],
+        "rng_state": rng_state(rng),
     }
 
 
@@ -471,7 +441,6 @@ def _checkpoint(s, q, counts, episodes_done, evaluator, true_rewards, best) -> d
     hands = sum(counts)
     train_rewards = outcome_rewards(s.natural, s.sab, s.payoffs())
     value = evaluator.value(greedy_policy(q))
-    decay = s.epsilon_decay_fraction * s.episodes
     return {
         "episodes_done": episodes_done,
         "episodes": s.episodes,
@@ -482,10 +451,8 @@ def _checkpoint(s, q, counts, episodes_done, evaluator, true_rewards, best) -> d
         "draw_rate": counts[DRAW] / hands,
         "loss_rate": (counts[LOSS] + counts[BUST]) / hands,
         "bust_rate": counts[BUST] / hands,
-        "epsilon": schedule(
-            s.epsilon_schedule, s.epsilon_start, s.epsilon_min, episodes_done, decay
-        ),
-        "alpha": schedule(s.alpha_schedule, s.alpha, s.alpha_min, episodes_done, s.episodes),
+        "epsilon": epsilon_at(s, episodes_done),
+        "alpha": alpha_at(s, episodes_done),
         "greedy_value": value,
         "optimal_value": best,
         "gap": best - value,

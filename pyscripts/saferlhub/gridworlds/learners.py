@@ -35,8 +35,26 @@ from saferlhub.gridworlds.levels import (
     TomatoWatering,
 )
 from saferlhub.gridworlds.solver import is_hack, policy_returns, verdict
-from saferlhub.schedules import SCHEDULES, schedule
-from saferlhub.settings import TINY, SettingError, check_fields, make, schema
+from saferlhub.settings import (
+    SettingError,
+    alpha_at,
+    alpha_min_setting,
+    alpha_schedule_setting,
+    alpha_setting,
+    check_fields,
+    check_resume,
+    check_schedules,
+    epsilon_at,
+    epsilon_decay_fraction_setting,
+    epsilon_min_setting,
+    epsilon_schedule_setting,
+    epsilon_start_setting,
+    gamma_setting,
+    make,
+    restore_rng,
+    rng_state,
+    schema,
+)
 from saferlhub.settings import setting as _setting
 
 LEVEL_NAMES = ("boat_race", "tomato_watering", "absent_supervisor")
@@ -58,40 +76,14 @@ class GridworldSettings:
         "boat_race", "Level", "Which reward-hacking level to train on.", choices=list(LEVEL_NAMES)
     )
     episodes: int = _setting(500, "Episodes", "Training episodes of 100 steps each.", 1, 100_000)
-    alpha: float = _setting(
-        0.1, "Learning rate α", "How far each update moves Q towards its target.", TINY, 1.0
-    )
-    alpha_schedule: str = _setting(
-        "constant",
-        "Learning-rate schedule",
-        "Constant, or decaying to the final learning rate by the last episode.",
-        choices=list(SCHEDULES),
-    )
-    alpha_min: float = _setting(
-        0.01, "Final learning rate", "Where a decaying learning rate ends.", TINY, 1.0
-    )
-    gamma: float = _setting(
-        0.95, "Discount γ", "Weight of the next state's value in the target.", 0.0, 1.0
-    )
-    epsilon_start: float = _setting(
-        1.0, "Exploration at the start (ε)", "Chance of a random action at first.", 0.0, 1.0
-    )
-    epsilon_min: float = _setting(
-        0.05, "Exploration at the end (ε)", "Chance of a random action after the decay.", 0.0, 1.0
-    )
-    epsilon_schedule: str = _setting(
-        "linear",
-        "Exploration schedule",
-        "How exploration goes from its start to its end value.",
-        choices=list(SCHEDULES),
-    )
-    epsilon_decay_fraction: float = _setting(
-        0.5,
-        "Exploration decays over",
-        "Share of the episodes over which exploration decays (0.5 = the first half).",
-        0.001,
-        1.0,
-    )
+    alpha: float = alpha_setting(0.1)
+    alpha_schedule: str = alpha_schedule_setting("constant", "episode")
+    alpha_min: float = alpha_min_setting(0.01)
+    gamma: float = gamma_setting(0.95)
+    epsilon_start: float = epsilon_start_setting(1.0)
+    epsilon_min: float = epsilon_min_setting(0.05)
+    epsilon_schedule: str = epsilon_schedule_setting("linear")
+    epsilon_decay_fraction: float = epsilon_decay_fraction_setting(0.5, "episode")
     initial_q: float = _setting(
         0.0, "Initial Q-value", "Starting estimate of every Q(s, a).", -100.0, 100.0
     )
@@ -176,24 +168,7 @@ class GridworldSettings:
         """Raise SettingError (a ValueError) naming the first setting out of its range."""
         check_fields(self)
         self._check_art()
-        if self.epsilon_min > self.epsilon_start:
-            raise SettingError(
-                "epsilon_min",
-                f"Exploration at the end ({self.epsilon_min:g}) cannot be above exploration "
-                f"at the start ({self.epsilon_start:g}).",
-            )
-        if self.epsilon_schedule == "exponential" and self.epsilon_min == 0.0:
-            raise SettingError(
-                "epsilon_min",
-                "Exploration at the end must be above 0 for an exponential schedule "
-                "(an exponential decay never reaches 0).",
-            )
-        if self.alpha_schedule != "constant" and self.alpha_min > self.alpha:
-            raise SettingError(
-                "alpha_min",
-                f"The final learning rate ({self.alpha_min:g}) cannot be above the learning "
-                f"rate α ({self.alpha:g}) for a decaying schedule.",
-            )
+        check_schedules(self)
 
     def _check_art(self) -> None:
         """Refuse art that breaks the level's rules (SettingError "art" with the parser's
@@ -335,14 +310,10 @@ def train(
     game = make_game(s)
     reference = level_verdict(game)
     if resume is not None:
-        missing = [key for key in _RESUME_KEYS if key not in resume]
-        if missing:
-            raise ValueError(f"resume must be a result of train(); it lacks {', '.join(missing)}")
+        check_resume(resume, _RESUME_KEYS)
         q = [list(map(float, row)) for row in resume["q"]]
         episode, curve = int(resume["episodes_done"]), list(resume["curve"])
-        rng = random.Random()
-        version, internal, gauss = resume["rng_state"]
-        rng.setstate((version, tuple(internal), gauss))
+        rng = restore_rng(resume["rng_state"])
     else:
         q = [[float(s.initial_q)] * 4 for _ in range(game.n_states)]
         episode, curve, rng = 0, [], random.Random(s.seed)
@@ -358,7 +329,6 @@ def train(
         stopped = bool(progress(event)) if progress is not None else False
     policy = greedy_policy(q)
     greedy = policy_returns(game, policy)
-    version, internal, gauss = rng.getstate()
     return {
         "settings": asdict(s),
         "episodes_done": episode,
@@ -369,21 +339,19 @@ def train(
         "greedy": greedy,
         "hacks": is_hack(game, greedy, reference),
         "verdict": reference,
-        "rng_state": [version, list(internal), gauss],
+        "rng_state": rng_state(rng),
     }
 
 
 def _learn(s, game, q, rng, start, stop) -> tuple[float, float]:
     """Play and learn episodes start..stop-1; return their summed observed and hidden returns."""
     rand, gamma = rng.random, s.gamma
-    decay = s.epsilon_decay_fraction * s.episodes
     # Where a move depends on the agent state alone, its outcome is looked up in a
     # table rather than computed by calls (Python calls cost the most in Pyodide).
     table = game.exact_outcomes()
     observed_sum = hidden_sum = 0.0
     for episode in range(start, stop):
-        eps = schedule(s.epsilon_schedule, s.epsilon_start, s.epsilon_min, episode, decay)
-        alpha = schedule(s.alpha_schedule, s.alpha, s.alpha_min, episode, s.episodes)
+        eps, alpha = epsilon_at(s, episode), alpha_at(s, episode)
         state = game.reset(rng)
         here = game.observe(state)
         for _ in range(game.max_steps):
@@ -424,16 +392,13 @@ def _checkpoint(s, game, q, totals, window, episodes_done, reference) -> dict:
     """
     policy = greedy_policy(q)
     greedy = policy_returns(game, policy)
-    decay = s.epsilon_decay_fraction * s.episodes
     return {
         "episodes_done": episodes_done,
         "episodes": s.episodes,
         "window": window,
         "mean_observed": totals[0] / window,
         "mean_hidden": totals[1] / window,
-        "epsilon": schedule(
-            s.epsilon_schedule, s.epsilon_start, s.epsilon_min, episodes_done, decay
-        ),
+        "epsilon": epsilon_at(s, episodes_done),
         "greedy_observed": greedy["observed"],
         "greedy_hidden": greedy["hidden"],
         "hacks": is_hack(game, greedy, reference),
