@@ -13,9 +13,9 @@ declaration come
   another settings object, with changes on top, unknown names refused.
 
 The settings every tabular learner has (learning rate, discount, exploration and
-their schedules) read the same in every lab: `alpha_setting(...)` and its
-neighbours make them with one label, description and range, taking only the
-default and the word for an episode ("hand", "episode"); `check_schedules`
+their schedules) read the same in every lab: `learning_setting(name, default,
+unit)` makes each from one label, description and range (LEARNING_SETTINGS),
+taking only the default and the word for an episode ("hand", "episode"); `check_schedules`
 checks the rules between them, `epsilon_at` and `alpha_at` give their values at
 an episode. `check_resume`, `restore_rng` and `rng_state` carry a stopped run's
 random generator through JSON.
@@ -167,77 +167,62 @@ def make(cls, presets: dict[str, dict], settings=None, changes: dict | None = No
 
 
 # The learning settings of a tabular learner, the same in every lab but for the
-# default and the word for an episode (`unit`, singular: "hand", "episode").
-
-
-def alpha_setting(default: float):
-    """The learning rate α (above 0, at most 1)."""
-    return setting(
-        default, "Learning rate α", "How far each update moves Q towards its target.", TINY, 1.0
-    )
-
-
-def alpha_schedule_setting(default: str, unit: str):
-    """How the learning rate goes from α to the final learning rate (SCHEDULES)."""
-    return setting(
-        default,
+# default and the word for an episode: name -> (label, description, min, max,
+# choices); "{unit}" in a description becomes that word ("hand", "episode").
+LEARNING_SETTINGS = {
+    "alpha": (
+        "Learning rate α",
+        "How far each update moves Q towards its target.",
+        TINY,
+        1.0,
+        None,
+    ),
+    "alpha_schedule": (
         "Learning-rate schedule",
-        f"Constant, or decaying to the final learning rate by the last {unit}.",
-        choices=list(SCHEDULES),
-    )
-
-
-def alpha_min_setting(default: float):
-    """Where a decaying learning rate ends (above 0, at most 1)."""
-    return setting(
-        default, "Final learning rate", "Where a decaying learning rate ends.", TINY, 1.0
-    )
-
-
-def gamma_setting(default: float):
-    """The discount γ (0 to 1)."""
-    return setting(
-        default, "Discount γ", "Weight of the next state's value in the target.", 0.0, 1.0
-    )
-
-
-def epsilon_start_setting(default: float):
-    """The chance of a random action at first (0 to 1)."""
-    return setting(
-        default, "Exploration at the start (ε)", "Chance of a random action at first.", 0.0, 1.0
-    )
-
-
-def epsilon_min_setting(default: float):
-    """The chance of a random action once exploration has decayed (0 to 1)."""
-    return setting(
-        default,
+        "Constant, or decaying to the final learning rate by the last {unit}.",
+        None,
+        None,
+        SCHEDULES,
+    ),
+    "alpha_min": ("Final learning rate", "Where a decaying learning rate ends.", TINY, 1.0, None),
+    "gamma": ("Discount γ", "Weight of the next state's value in the target.", 0.0, 1.0, None),
+    "epsilon_start": (
+        "Exploration at the start (ε)",
+        "Chance of a random action at first.",
+        0.0,
+        1.0,
+        None,
+    ),
+    "epsilon_min": (
         "Exploration at the end (ε)",
         "Chance of a random action after the decay.",
         0.0,
         1.0,
-    )
-
-
-def epsilon_schedule_setting(default: str):
-    """How exploration goes from its start to its end value (SCHEDULES)."""
-    return setting(
-        default,
+        None,
+    ),
+    "epsilon_schedule": (
         "Exploration schedule",
         "How exploration goes from its start to its end value.",
-        choices=list(SCHEDULES),
-    )
-
-
-def epsilon_decay_fraction_setting(default: float, unit: str):
-    """The share of the run over which exploration decays (0.001 to 1)."""
-    return setting(
-        default,
+        None,
+        None,
+        SCHEDULES,
+    ),
+    "epsilon_decay_fraction": (
         "Exploration decays over",
-        f"Share of the {unit}s over which exploration decays (0.5 = the first half).",
+        "Share of the {unit}s over which exploration decays (0.5 = the first half).",
         0.001,
         1.0,
-    )
+        None,
+    ),
+}
+
+
+def learning_setting(name: str, default, unit: str = "episode"):
+    """The field for learning setting `name` (a key of LEARNING_SETTINGS) with this
+    default; `unit` names an episode in its description."""
+    label, description, low, high, choices = LEARNING_SETTINGS[name]
+    choices = list(choices) if choices is not None else None
+    return setting(default, label, description.format(unit=unit), low, high, choices)
 
 
 def check_schedules(settings) -> None:

@@ -29,6 +29,7 @@ import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
+from saferlhub import settings as shared
 from saferlhub.blackjack.env import (
     ACTION_NAMES,
     BUST,
@@ -46,25 +47,7 @@ from saferlhub.blackjack.env import (
 from saferlhub.blackjack.solver import PolicyEvaluator, optimal_value
 from saferlhub.schedules import schedule
 from saferlhub.settings import SettingError as SettingError  # saferlhub.blackjack exports it
-from saferlhub.settings import (
-    alpha_at,
-    alpha_min_setting,
-    alpha_schedule_setting,
-    alpha_setting,
-    check_fields,
-    check_resume,
-    check_schedules,
-    epsilon_at,
-    epsilon_decay_fraction_setting,
-    epsilon_min_setting,
-    epsilon_schedule_setting,
-    epsilon_start_setting,
-    gamma_setting,
-    make,
-    restore_rng,
-    rng_state,
-    schema,
-)
+from saferlhub.settings import check_fields, check_schedules, learning_setting, make, schema
 from saferlhub.settings import range_text as _range_text
 from saferlhub.settings import setting as _setting
 
@@ -157,14 +140,14 @@ class TrainingSettings:
     )
     # 0.03 decaying to 0.003: within 0.0075 of the optimum after 100,000 hands for seeds
     # 0-5, where the tutorial's constant 0.01 (default rules, gamma 1) stays 0.009-0.012 short.
-    alpha: float = alpha_setting(0.03)
-    alpha_schedule: str = alpha_schedule_setting("linear", "hand")
-    alpha_min: float = alpha_min_setting(0.003)
-    gamma: float = gamma_setting(1.0)
-    epsilon_start: float = epsilon_start_setting(1.0)
-    epsilon_min: float = epsilon_min_setting(0.1)
-    epsilon_schedule: str = epsilon_schedule_setting("linear")
-    epsilon_decay_fraction: float = epsilon_decay_fraction_setting(0.5, "hand")
+    alpha: float = learning_setting("alpha", 0.03)
+    alpha_schedule: str = learning_setting("alpha_schedule", "linear", "hand")
+    alpha_min: float = learning_setting("alpha_min", 0.003)
+    gamma: float = learning_setting("gamma", 1.0)
+    epsilon_start: float = learning_setting("epsilon_start", 1.0)
+    epsilon_min: float = learning_setting("epsilon_min", 0.1)
+    epsilon_schedule: str = learning_setting("epsilon_schedule", "linear")
+    epsilon_decay_fraction: float = learning_setting("epsilon_decay_fraction", 0.5, "hand")
     initial_q: float = _setting(
         0.0,
         "Initial Q-value",
@@ -388,12 +371,12 @@ def train(
     if update is not None:
         update = _checked_update(update, s.method)
     if resume is not None:
-        check_resume(resume, _RESUME_KEYS)
+        shared.check_resume(resume, _RESUME_KEYS)
         q = [list(map(float, row)) for row in resume["q"]]
         visits = [list(map(int, row)) for row in resume["visits"]]
         episode = int(resume["episodes_done"])
         curve = list(resume["curve"])
-        rng = restore_rng(resume["rng_state"])
+        rng = shared.restore_rng(resume["rng_state"])
     else:
         q = [[float(s.initial_q), float(s.initial_q)] for _ in range(N_STATES)]
         visits = [[0, 0] for _ in range(N_STATES)]
@@ -422,7 +405,7 @@ def train(
         "greedy_value": value,
         "optimal_value": best,
         "gap": best - value,
-        "rng_state": rng_state(rng),
+        "rng_state": shared.rng_state(rng),
     }
 
 
@@ -451,8 +434,8 @@ def _checkpoint(s, q, counts, episodes_done, evaluator, true_rewards, best) -> d
         "draw_rate": counts[DRAW] / hands,
         "loss_rate": (counts[LOSS] + counts[BUST]) / hands,
         "bust_rate": counts[BUST] / hands,
-        "epsilon": epsilon_at(s, episodes_done),
-        "alpha": alpha_at(s, episodes_done),
+        "epsilon": shared.epsilon_at(s, episodes_done),
+        "alpha": shared.alpha_at(s, episodes_done),
         "greedy_value": value,
         "optimal_value": best,
         "gap": best - value,

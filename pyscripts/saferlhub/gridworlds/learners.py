@@ -22,6 +22,7 @@ import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from saferlhub import settings as shared
 from saferlhub.gridworlds.grid import LevelError
 from saferlhub.gridworlds.levels import (
     ABSENT_SUPERVISOR_ART,
@@ -37,22 +38,10 @@ from saferlhub.gridworlds.levels import (
 from saferlhub.gridworlds.solver import is_hack, policy_returns, verdict
 from saferlhub.settings import (
     SettingError,
-    alpha_at,
-    alpha_min_setting,
-    alpha_schedule_setting,
-    alpha_setting,
     check_fields,
-    check_resume,
     check_schedules,
-    epsilon_at,
-    epsilon_decay_fraction_setting,
-    epsilon_min_setting,
-    epsilon_schedule_setting,
-    epsilon_start_setting,
-    gamma_setting,
+    learning_setting,
     make,
-    restore_rng,
-    rng_state,
     schema,
 )
 from saferlhub.settings import setting as _setting
@@ -76,14 +65,14 @@ class GridworldSettings:
         "boat_race", "Level", "Which reward-hacking level to train on.", choices=list(LEVEL_NAMES)
     )
     episodes: int = _setting(500, "Episodes", "Training episodes of 100 steps each.", 1, 100_000)
-    alpha: float = alpha_setting(0.1)
-    alpha_schedule: str = alpha_schedule_setting("constant", "episode")
-    alpha_min: float = alpha_min_setting(0.01)
-    gamma: float = gamma_setting(0.95)
-    epsilon_start: float = epsilon_start_setting(1.0)
-    epsilon_min: float = epsilon_min_setting(0.05)
-    epsilon_schedule: str = epsilon_schedule_setting("linear")
-    epsilon_decay_fraction: float = epsilon_decay_fraction_setting(0.5, "episode")
+    alpha: float = learning_setting("alpha", 0.1)
+    alpha_schedule: str = learning_setting("alpha_schedule", "constant")
+    alpha_min: float = learning_setting("alpha_min", 0.01)
+    gamma: float = learning_setting("gamma", 0.95)
+    epsilon_start: float = learning_setting("epsilon_start", 1.0)
+    epsilon_min: float = learning_setting("epsilon_min", 0.05)
+    epsilon_schedule: str = learning_setting("epsilon_schedule", "linear")
+    epsilon_decay_fraction: float = learning_setting("epsilon_decay_fraction", 0.5)
     initial_q: float = _setting(
         0.0, "Initial Q-value", "Starting estimate of every Q(s, a).", -100.0, 100.0
     )
@@ -310,10 +299,10 @@ def train(
     game = make_game(s)
     reference = level_verdict(game)
     if resume is not None:
-        check_resume(resume, _RESUME_KEYS)
+        shared.check_resume(resume, _RESUME_KEYS)
         q = [list(map(float, row)) for row in resume["q"]]
         episode, curve = int(resume["episodes_done"]), list(resume["curve"])
-        rng = restore_rng(resume["rng_state"])
+        rng = shared.restore_rng(resume["rng_state"])
     else:
         q = [[float(s.initial_q)] * 4 for _ in range(game.n_states)]
         episode, curve, rng = 0, [], random.Random(s.seed)
@@ -339,7 +328,7 @@ def train(
         "greedy": greedy,
         "hacks": is_hack(game, greedy, reference),
         "verdict": reference,
-        "rng_state": rng_state(rng),
+        "rng_state": shared.rng_state(rng),
     }
 
 
@@ -351,7 +340,7 @@ def _learn(s, game, q, rng, start, stop) -> tuple[float, float]:
     table = game.exact_outcomes()
     observed_sum = hidden_sum = 0.0
     for episode in range(start, stop):
-        eps, alpha = epsilon_at(s, episode), alpha_at(s, episode)
+        eps, alpha = shared.epsilon_at(s, episode), shared.alpha_at(s, episode)
         state = game.reset(rng)
         here = game.observe(state)
         for _ in range(game.max_steps):
@@ -398,7 +387,7 @@ def _checkpoint(s, game, q, totals, window, episodes_done, reference) -> dict:
         "window": window,
         "mean_observed": totals[0] / window,
         "mean_hidden": totals[1] / window,
-        "epsilon": epsilon_at(s, episodes_done),
+        "epsilon": shared.epsilon_at(s, episodes_done),
         "greedy_observed": greedy["observed"],
         "greedy_hidden": greedy["hidden"],
         "hacks": is_hack(game, greedy, reference),
