@@ -5,6 +5,8 @@ import json
 import pytest
 
 from saferlhub.blackjack.learners import SettingError as BlackjackSettingError
+from saferlhub.blackjack.learners import make_settings as blackjack_settings
+from saferlhub.blackjack.learners import settings_schema as blackjack_schema
 from saferlhub.gridworlds.learners import (
     LEVEL_SETTINGS,
     PRESETS,
@@ -35,6 +37,32 @@ def test_settings_share_blackjacks_mechanism():
     assert {n for names in LEVEL_SETTINGS.values() for n in names} <= set(names)
     for preset in PRESETS:
         make_settings(preset)
+
+
+def test_the_learning_settings_read_the_same_as_blackjacks_but_for_hands():
+    """One home (saferlhub.settings.LEARNING_SETTINGS): same labels, descriptions and
+    ranges in both labs, only the defaults and "hands" for "episodes" differ."""
+    ours = {item["name"]: item for item in settings_schema()}
+    theirs = {item["name"]: item for item in blackjack_schema()}
+    shared = ["alpha", "alpha_schedule", "alpha_min", "gamma", "epsilon_start"]
+    shared += ["epsilon_min", "epsilon_schedule", "epsilon_decay_fraction"]
+    keys = ("label", "type", "range", "min", "max", "choices", "choice_labels")
+    for name in shared:
+        assert {k: ours[name][k] for k in keys} == {k: theirs[name][k] for k in keys}, name
+        words = theirs[name]["description"].replace("hand", "episode")
+        assert ours[name]["description"] == words, name
+    assert "last hand" in theirs["alpha_schedule"]["description"]
+    assert "Share of the episodes" in ours["epsilon_decay_fraction"]["description"]
+    # The rules between them, with the same words.
+    for make in (make_settings, blackjack_settings):
+        with pytest.raises(SettingError, match="cannot be above exploration") as info:
+            make(epsilon_start=0.1, epsilon_min=0.5)
+        assert info.value.setting == "epsilon_min"
+        with pytest.raises(SettingError, match="never reaches 0"):
+            make(epsilon_schedule="exponential", epsilon_min=0.0)
+        with pytest.raises(SettingError, match="final learning rate") as info:
+            make(alpha_schedule="linear", alpha=0.01, alpha_min=0.1)
+        assert info.value.setting == "alpha_min"
 
 
 def test_boat_race_learns_the_shuttle_and_ordered_checkpoints_remove_it():
