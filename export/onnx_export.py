@@ -41,7 +41,9 @@ N_ACTIONS = len(Action)
 # absolute once |Q| passes ~30 (one ulp at 32 is 3.8e-6, and onnxruntime's Gemm sums in
 # another order than torch's), e.g. a short smoke run reaches |Q| = 34: 1.5e-5 abs, 4.4e-7 rel.
 TOLERANCE = 1e-5
-RELATIVE_TOLERANCE = 1e-6  # about 8 float32 ulps of the output's largest value
+# About 34 float32 ulps of the output's largest value: 1e-6 (8 ulps) failed a 4x256
+# remedy export at 1.23e-6, plain summation-order noise over 256 products.
+RELATIVE_TOLERANCE = 4e-6
 # The dreaming objective: Q(a) minus the mean of the other three (here for a = down).
 DREAM_WEIGHTS = (-1 / 3, 1.0, -1 / 3, -1 / 3)
 
