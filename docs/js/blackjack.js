@@ -5,7 +5,7 @@
 // The page marks its root with data-python="blackjack-trainer"; state for tests and
 // styles: root.dataset.state = loading | ready | running | done | stopped | invalid | error.
 
-import { PythonStopped } from "./python-client.js";
+import { trainingRun } from "./training-run.js";
 import { lineChart } from "./chart.js";
 import { count, el, fmt } from "./dom.js";
 import { heatmap, scaleLegend } from "./heatmap.js";
@@ -308,42 +308,32 @@ export async function mountBlackjackTrainer(root, python) {
   const chartBoxes = ["reward", "outcomes", "value"].map((name) => el("div", { class: "bj-chart", "data-chart": name, "data-points": "0" }));
   charts.append(...chartBoxes);
   const previousLine = (label, color) => ({ label: `${label} (previous run)`, color, previous: true });
-  const rewardChart = lineChart(chartBoxes[0], {
-    title: "Mean reward per hand, over each checkpoint's hands",
-    xLabel: HANDS,
-    yLabel: "mean reward per hand",
-    yRange: [-1, 0.5],
-    series: [
-      { label: "reward trained on", color: COLORS.reward },
-      { label: "game payoff", color: COLORS.game, dash: [8, 3] },
-      previousLine("game payoff", COLORS.game),
-    ],
-  });
-  const outcomeChart = lineChart(chartBoxes[1], {
-    title: "Win, draw and loss rates, over each checkpoint's hands",
-    xLabel: HANDS,
-    yLabel: "share of hands",
-    yRange: [0, 1],
-    yFixed: true,
-    series: [
+  // Every chart counts hands along x.
+  const handsChart = (box, title, yLabel, yRange, series, more = {}) => lineChart(box, { title, xLabel: HANDS, yLabel, yRange, ...more, series });
+  const rewardChart = handsChart(chartBoxes[0], "Mean reward per hand, over each checkpoint's hands", "mean reward per hand", [-1, 0.5], [
+    { label: "reward trained on", color: COLORS.reward },
+    { label: "game payoff", color: COLORS.game, dash: [8, 3] },
+    previousLine("game payoff", COLORS.game),
+  ]);
+  const outcomeChart = handsChart(
+    chartBoxes[1],
+    "Win, draw and loss rates, over each checkpoint's hands",
+    "share of hands",
+    [0, 1],
+    [
       { label: "win", color: COLORS.win },
       { label: "draw", color: COLORS.draw },
       { label: "loss (busts included)", color: COLORS.loss },
       previousLine("win", COLORS.win),
       previousLine("loss", COLORS.loss),
     ],
-  });
-  const valueChart = lineChart(chartBoxes[2], {
-    title: "Exact value of the greedy policy (expected payoff per hand)",
-    xLabel: HANDS,
-    yLabel: "expected payoff per hand",
-    yRange: [-0.4, 0],
-    series: [
-      { label: "greedy policy", color: COLORS.value },
-      { label: "optimal policy", color: COLORS.optimal, dash: [6, 4], width: 1.5 },
-      previousLine("greedy policy", COLORS.value),
-    ],
-  });
+    { yFixed: true },
+  );
+  const valueChart = handsChart(chartBoxes[2], "Exact value of the greedy policy (expected payoff per hand)", "expected payoff per hand", [-0.4, 0], [
+    { label: "greedy policy", color: COLORS.value },
+    { label: "optimal policy", color: COLORS.optimal, dash: [6, 4], width: 1.5 },
+    previousLine("greedy policy", COLORS.value),
+  ]);
 
   let current = { curve: [] };
   let previous = { curve: [] };
@@ -437,6 +427,9 @@ export async function mountBlackjackTrainer(root, python) {
         ["hard", "No usable ace"],
         ["usable", "Usable ace"],
       ].map(([key, title]) => valueTable(title, kind, values, key));
+    // One map pair with its heading and colour scale: kind "value" or "advantage".
+    const block = (kind, heading, low, high) =>
+      el("div", { class: "bj-valuemaps__block", "data-kind": kind }, el("h4", { text: heading }), el("div", { class: "bj-valuemaps__pair" }, ...pair(kind)), scaleLegend(kind, low, high));
     valueMaps.replaceChildren(
       el("h3", { text: "What your agent expects: its Q-values" }),
       el("p", {
@@ -446,20 +439,8 @@ export async function mountBlackjackTrainer(root, python) {
           "(the real payoffs unless you chose a proxy). Tap, hover or focus a cell (then the arrow keys move) for Q(stick), Q(hit) " +
           "and how often the state was updated; uncoloured cells with a dashed outline were never visited and still hold the initial value.",
       }),
-      el(
-        "div",
-        { class: "bj-valuemaps__block", "data-kind": "value" },
-        el("h4", { text: "State value V(s) = max over actions of Q(s, a): the payoff it expects from here" }),
-        el("div", { class: "bj-valuemaps__pair" }, ...pair("value")),
-        scaleLegend("value", "−1 (sure loss)", "+1 (sure win)"),
-      ),
-      el(
-        "div",
-        { class: "bj-valuemaps__block", "data-kind": "advantage" },
-        el("h4", { text: "Advantage of hitting, Q(hit) − Q(stick): orange = hit, purple = stick" }),
-        el("div", { class: "bj-valuemaps__pair" }, ...pair("advantage")),
-        scaleLegend("advantage", "≤ −1 (stick is better)", "≥ +1 (hit is better)"),
-      ),
+      block("value", "State value V(s) = max over actions of Q(s, a): the payoff it expects from here", "−1 (sure loss)", "+1 (sure win)"),
+      block("advantage", "Advantage of hitting, Q(hit) − Q(stick): orange = hit, purple = stick", "≤ −1 (stick is better)", "≥ +1 (hit is better)"),
     );
   };
 
@@ -576,16 +557,11 @@ export async function mountBlackjackTrainer(root, python) {
   };
 
   let running = false;
+  const run = trainingRun({ python, root, status, trainButton, stopButton });
   const setRunning = (busy) => {
     running = busy;
     dealButton.disabled = busy;
-    // Train is marked, not made, disabled while it runs: a disabled button drops the
-    // keyboard focus to the page's body; this way focus stays where the reader was.
-    if (busy) trainButton.setAttribute("aria-disabled", "true");
-    else trainButton.removeAttribute("aria-disabled");
-    const stopHadFocus = document.activeElement === stopButton;
-    stopButton.disabled = !busy;
-    if (stopHadFocus && !busy) trainButton.focus();
+    run.busy(busy); // Train keeps the focus (marked, not made, disabled); Stop only while busy
     presetSelect.disabled = busy;
     resetButton.disabled = busy;
     for (const control of controls.values()) control.input.disabled = busy;
@@ -616,7 +592,6 @@ export async function mountBlackjackTrainer(root, python) {
     }
   };
 
-  let stopped = false;
   trainButton.addEventListener("click", async () => {
     if (running) return;
     clearErrors();
@@ -625,13 +600,12 @@ export async function mountBlackjackTrainer(root, python) {
     if (current.curve.length) previous = current;
     current = { curve: [] };
     forgetRun();
-    stopped = false;
     let last = null;
     forgetAgent(); // the maps and replays belong to the agent being replaced
     redraw();
     setRunning(true);
     bar.value = 0;
-    root.dataset.state = "running";
+    run.start();
     status.removeAttribute("data-kind");
     status.textContent = python.status.state === "ready" ? "Training…" : "Waiting for Python to load…";
     try {
@@ -653,38 +627,35 @@ export async function mountBlackjackTrainer(root, python) {
         refuse(result);
         return;
       }
-      current.curve = result.curve;
-      redraw();
-      const final = { ...result.curve.at(-1), ...result };
-      showHeadline(final, "done");
-      showPolicies(final);
-      keepAgent(result);
-      root.dataset.state = "done";
+      const final = showFinished(result);
       status.textContent = `Done: ${count(final.episodes_done)} hands.`;
       keepRun(result);
     } catch (error) {
-      if (error instanceof PythonStopped || stopped) {
-        root.dataset.state = "stopped";
+      run.ended(error, () => {
         status.textContent = last
           ? `Stopped after ${count(last.episodes_done)} of ${count(last.episodes)} hands. The curves, value and policy shown are the last checkpoint's; ` +
             "the Q-values themselves were discarded with the stopped Python, so a new run starts from scratch " +
             "(the Q-value maps and hand replays need a finished run)."
           : "Stopped before the first checkpoint: nothing was learned.";
         if (last) showHeadline(last, "stopped");
-      } else {
-        root.dataset.state = "error";
-        status.dataset.kind = "error";
-        status.textContent = `Training failed: ${error.message}`;
-      }
+      });
     } finally {
       setRunning(false);
     }
   });
 
-  stopButton.addEventListener("click", () => {
-    stopped = true;
-    python.stop();
-  });
+  // A finished run (just trained, or kept from earlier in this tab) on the charts, the
+  // headline, the policies, the value maps and the replay; returns its last event.
+  function showFinished(result) {
+    current.curve = result.curve;
+    redraw();
+    const final = { ...result.curve.at(-1), ...result };
+    showHeadline(final, "done");
+    showPolicies(final);
+    keepAgent(result);
+    root.dataset.state = "done";
+    return final;
+  }
 
   // The last finished run, kept for this tab; too big a run keeps only a note.
   function keepRun(result) {
@@ -697,14 +668,7 @@ export async function mountBlackjackTrainer(root, python) {
   }
   const kept = recall(sessionStorage, RUN_KEY);
   if (kept?.result?.ok) {
-    const result = kept.result;
-    current = { curve: result.curve };
-    redraw();
-    const final = { ...result.curve.at(-1), ...result };
-    showHeadline(final, "done");
-    showPolicies(final);
-    keepAgent(result);
-    root.dataset.state = "done";
+    const final = showFinished(kept.result);
     root.dataset.restored = "true";
     status.textContent = `Your last finished run (${count(final.episodes_done)} hands) is shown again; press Train for a new one.`;
     return;

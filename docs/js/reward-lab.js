@@ -10,6 +10,7 @@
 // data-art = original | edited, data-level-edit = applied | refused | reset.
 
 import { PythonStopped } from "./python-client.js";
+import { trainingRun } from "./training-run.js";
 import { lineChart } from "./chart.js";
 import { count, el, labelColumns, markBusy } from "./dom.js";
 
@@ -346,16 +347,12 @@ export async function mountRewardLab(root, python) {
 
   // ---- training ----
   let running = false;
-  let stopped = false;
+  const run = trainingRun({ python, root, status, trainButton, stopButton });
   const setRunning = (busy) => {
     running = busy;
-    if (busy) trainButton.setAttribute("aria-disabled", "true");
-    else trainButton.removeAttribute("aria-disabled");
+    run.busy(busy);
     if (busy) seedsButton.setAttribute("aria-disabled", "true");
     else seedsButton.removeAttribute("aria-disabled");
-    const stopHadFocus = document.activeElement === stopButton;
-    stopButton.disabled = !busy;
-    if (stopHadFocus && !busy) trainButton.focus();
     for (const c of controls.values()) c.input.disabled = busy;
     presetSelect.disabled = busy;
     artBox.readOnly = busy;
@@ -397,11 +394,10 @@ export async function mountRewardLab(root, python) {
     curve = [];
     redraw(settings.episodes);
     replayBox.hidden = true;
-    stopped = false;
     let last = null;
     setRunning(true);
     bar.value = 0;
-    root.dataset.state = "running";
+    run.start();
     status.textContent = python.status.state === "ready" ? "Training…" : "Waiting for Python to load…";
     try {
       const result = await python.call(`${PAGE}.train_page`, { settings }, {
@@ -428,23 +424,14 @@ export async function mountRewardLab(root, python) {
       root.dataset.hacks = String(result.hacks);
       status.textContent = `Done: ${count(result.episodes_done)} episodes; ${hackWords(final)}.`;
     } catch (error) {
-      if (error instanceof PythonStopped || stopped) {
-        root.dataset.state = "stopped";
+      run.ended(error, () => {
         status.textContent = last
           ? `Stopped after ${count(last.episodes_done)} of ${count(last.episodes)} episodes; the curves and policy shown are the last checkpoint's.`
           : "Stopped before the first checkpoint: nothing was learned.";
-      } else {
-        root.dataset.state = "error";
-        status.dataset.kind = "error";
-        status.textContent = `Training failed: ${error.message}`;
-      }
+      });
     } finally {
       setRunning(false);
     }
-  });
-  stopButton.addEventListener("click", () => {
-    stopped = true;
-    python.stop();
   });
 
   // ---- several seeds ----
@@ -453,8 +440,7 @@ export async function mountRewardLab(root, python) {
     clearErrors();
     const settings = readSettings();
     setRunning(true);
-    root.dataset.state = "running";
-    stopped = false;
+    run.start();
     const rows = [];
     const table = () => {
       const body = el("tbody", {}, ...rows.map((r) => el("tr", {}, el("th", { scope: "row", text: String(r.seed) }), el("td", { text: num(r.observed, digits) }), el("td", { text: num(r.hidden, digits) }), el("td", { text: r.hacks ? "hacks" : "honest" }))));
@@ -491,8 +477,8 @@ export async function mountRewardLab(root, python) {
       );
       status.textContent = `Done: ${result.seeds} seeds.`;
     } catch (error) {
-      root.dataset.state = error instanceof PythonStopped || stopped ? "stopped" : "error";
-      seedsBox.append(el("p", { text: stopped ? "Stopped; the seeds above finished." : `Failed: ${error.message}` }));
+      root.dataset.state = error instanceof PythonStopped || run.stopped ? "stopped" : "error";
+      seedsBox.append(el("p", { text: run.stopped ? "Stopped; the seeds above finished." : `Failed: ${error.message}` }));
     } finally {
       setRunning(false);
     }
