@@ -9,8 +9,33 @@ import * as offline from "./offline.js";
 
 const NEEDS_PYTHON = ".pycell, [data-python]";
 
+// A table wider than a phone scrolls sideways inside Material's wrapper. Keyboard readers
+// can scroll it only if the wrapper takes the focus (axe: scrollable-region-focusable), so
+// a wrapper that overflows becomes a labelled tab stop, and stops being one when it fits.
+const tableObserver = new ResizeObserver((entries) => {
+  for (const { target: wrap } of entries) {
+    if (wrap.scrollWidth > wrap.clientWidth) {
+      const heading = [...document.querySelectorAll("article h2, article h3")]
+        .filter((h) => h.compareDocumentPosition(wrap) & Node.DOCUMENT_POSITION_FOLLOWING)
+        .pop();
+      const about = heading ? `: ${heading.textContent.replace("¶", "").trim()}` : "";
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", `Table${about} (scrolls sideways)`);
+    } else {
+      for (const name of ["tabindex", "role", "aria-label"]) wrap.removeAttribute(name);
+    }
+  }
+});
+
+function keyboardScrollableTables(article) {
+  tableObserver.disconnect(); // the previous page's tables are gone
+  for (const wrap of article.querySelectorAll(".md-typeset__scrollwrap")) tableObserver.observe(wrap);
+}
+
 async function mountPage() {
   const article = document.querySelector("article") ?? document.body;
+  keyboardScrollableTables(article);
   if (article.querySelector(".arithmatex")) {
     const { renderMath } = await import("./math.js");
     renderMath(article);
