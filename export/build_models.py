@@ -153,6 +153,9 @@ class BuildSettings:
     """agents built at the same time (one process each)"""
     remedy_shares: tuple[float, ...] = REMEDY_SHARES
     """the remedy sweep's shares (the smallest that meets the targets becomes models/remedy)"""
+    after_scramble: str = ""
+    """continue remedy jobs from an earlier build's planted after_scramble.pt instead of
+    planting again (same result while the planted recipe and code are unchanged)"""
     cards_only: bool = False
     """do not train: re-measure the cards of the models already in out_dir (and the sweep's)"""
     progress: bool = True
@@ -336,9 +339,9 @@ def model_folder(agent: str, build: BuildSettings, share: float | None = None) -
 def train_and_export(agent: str, build: BuildSettings, share: float | None = None) -> dict:
     """Train one agent, export its ONNX files and checkpoints; returns the card without numbers."""
     settings = agent_settings(agent, build, share)
-    if agent == "remedy" and "planted" in build.agents:
-        # continue from this build's planted run instead of planting again (same result)
-        after = after_scramble_path(build)
+    if agent == "remedy" and (build.after_scramble or "planted" in build.agents):
+        # continue from a planted run's state instead of planting again (same result)
+        after = Path(build.after_scramble) if build.after_scramble else after_scramble_path(build)
         settings = dataclasses.replace(settings, after_scramble=str(after))
     folder = model_folder(agent, build, share)
     (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -553,6 +556,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     unknown = sorted(set(build.agents) - set(AGENT_RECIPES))
     if unknown:
         raise SystemExit(f"unknown agent(s) {unknown}; choose from {sorted(AGENT_RECIPES)}")
+    if build.after_scramble and not Path(build.after_scramble).is_file():
+        raise SystemExit(f"--after-scramble: no such file {build.after_scramble}")
     started = time.perf_counter()
     if "planted" in build.agents and not build.cards_only:
         after_scramble_path(build).unlink(missing_ok=True)  # a remedy must not use a stale one

@@ -101,6 +101,25 @@ def test_a_remedy_built_alone_plants_again_and_gets_the_same_weights(tiny_build,
     assert alone["files"]["q_network"]["sha256"] == remedy["files"]["q_network"]["sha256"]
 
 
+def test_a_remedy_continued_from_an_earlier_planted_run_gets_the_same_weights(tiny_build, tmp_path):
+    out, (_, _, remedy) = tiny_build
+    share = remedy["sweep"]["chosen_share"]
+    after = build_models.after_scramble_path(
+        build_models.BuildSettings(tiny=True, run_dir=str(out / "runs"))
+    )
+    (alone,) = build_tiny(
+        tmp_path,
+        "--agents",
+        "remedy",
+        "--remedy-shares",
+        str(share),
+        "--after-scramble",
+        str(after),
+    )
+    assert alone["training"]["settings"]["after_scramble"] == str(after)
+    assert alone["files"]["q_network"]["sha256"] == remedy["files"]["q_network"]["sha256"]
+
+
 def test_onnx_files_are_single_files_with_the_documented_inputs_and_outputs(tiny_build):
     out, cards = tiny_build
     for card in cards:
@@ -150,6 +169,11 @@ def test_unknown_agent_is_refused():
         build_models.agent_settings("clever", build_models.BuildSettings())
     with pytest.raises(SystemExit, match=r"unknown agent\(s\) \['clever'\]"):
         build_models.main(["--agents", "natural", "clever"])
+
+
+def test_a_missing_after_scramble_file_is_refused_before_any_training(tmp_path):
+    with pytest.raises(SystemExit, match="--after-scramble: no such file"):
+        build_models.main(["--after-scramble", str(tmp_path / "none.pt")])
 
 
 def test_targets_follow_the_issue():
