@@ -5,12 +5,12 @@ call to each agent's `q_gradient` model per step, then the verification.
 synchronously; in the browser the network is onnxruntime-web, which is asynchronous.
 This module runs the very same ascent (the scene, the objective weights, the start
 walls, the projection all come from `dreaming`) as a generator in the shape of
-`saferlhub.maze.stepper`: it hands out the inputs and the objective's weights of
+`saferlhub.maze.network_calls`: it hands out the inputs and the objective's weights of
 every running restart and takes back their Q-values and input gradients. Driven
 by the same network, it gives exactly `dreaming.dream`'s runs.
 
 After the ascent each dream is projected to a valid maze (`dreaming.project_walls`)
-and verified: the agent plays the dreamed maze from the start (`stepper.rollout_steps`);
+and verified: the agent plays the dreamed maze from the start (`evaluation.rollout_steps`);
 does it walk into a human? Two baselines come with it, so a reader can judge what
 counts as evidence: the same projection applied to uniformly random walls, played
 by the same agent, and the other agents' dreams of the same scene.
@@ -33,16 +33,11 @@ from saferlhub.maze.encoding import (
     encode,
     encode_with_walls,
 )
+from saferlhub.maze.evaluation import rollout_steps
 from saferlhub.maze.generators import FAILURE_MAZES, ROOMS, failure_maze, generate_training_maze
 from saferlhub.maze.grid import ALL_CELLS, Maze, Pos, neighbours, parse_maze, render_maze
-from saferlhub.maze.stepper import (
-    ACTIONS,
-    NetworkCall,
-    rollout_steps,
-    rows_of,
-    together,
-    wilson_interval,
-)
+from saferlhub.maze.network_calls import ACTIONS, NetworkCall, rows_of, together
+from saferlhub.maze.stepper import wilson_interval
 from saferlhub.maze.structure import human_reachable, single_block_protrusions
 
 STARTS = ("scene", "training", "random", "empty")

@@ -5,6 +5,12 @@ a batched one (list of inputs -> list of 4-vectors), called once per step for
 all running episodes. The agent takes the first best action (ties go to the
 earlier action in UP, DOWN, LEFT, RIGHT order).
 
+The episodes come from one generator, `rollout_steps`, which hands out each
+step's observations and takes back their Q-values (`network_calls`): `rollouts`
+drives it with a Python Q-function (CPython + onnxruntime in `export/`, torch
+while training), the maze pages with onnxruntime-web, so both play the very
+same episodes.
+
 Held-out mazes come from `generators.maze_set(..., split="eval")`: their wall
 layouts are never used for training (see `generators` for the scheme).
 
@@ -17,11 +23,13 @@ failure shows only in the policy map: the best action in every cell, which
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
-from saferlhub.maze.encoding import encode
+from saferlhub.maze.encoding import INPUT_SIZE, PLANE_OFFSETS, cell_index, encode
 from saferlhub.maze.env import DEFAULT_MAX_STEPS, ORIGINAL_REWARDS, Rewards, transition
 from saferlhub.maze.generators import DISTRIBUTIONS, maze_set
 from saferlhub.maze.grid import (
@@ -35,6 +43,15 @@ from saferlhub.maze.grid import (
     Pos,
     step_position,
 )
+from saferlhub.maze.network_calls import (
+    ACTIONS,
+    Answers,
+    Calls,
+    NetworkCall,
+    batch_network,
+    drive,
+    rows_of,
+)
 from saferlhub.maze.solver import solve
 from saferlhub.maze.structure import human_reachable
 
@@ -42,6 +59,9 @@ QFunction = Callable[[list[float]], Sequence[float]]
 QBatchFunction = Callable[[list[list[float]]], Sequence[Sequence[float]]]
 
 EVALUATION_SEED = 1  # evaluation sets: seed 1, split "eval"; training sets: their own seed, "train"
+MOVE_LETTERS = "UDLR"  # one letter per action, as the model cards write routes
+AGENT_OFFSET = PLANE_OFFSETS["agent"]
+_ACTION = tuple(Action)  # action by index
 
 
 def greedy_action(q_values: Sequence[float]) -> Action:
@@ -72,41 +92,76 @@ class Episode:
     optimal_return: float | None  # the exact solver's, if asked for
 
 
-def rollouts(
-    q_batch: QBatchFunction,
+# --8<-- [start:rollout]
+def rollout_steps(
+    agent: str,
     mazes: Sequence[Maze],
     *,
     max_steps: int = DEFAULT_MAX_STEPS,
     rewards: Rewards = ORIGINAL_REWARDS,
     with_optimal: bool = True,
-) -> list[Episode]:
-    """Greedy episodes from the start of every maze, all stepped together."""
+    trace: bool = False,
+) -> Generator[Calls, Answers, tuple[list[Episode], list[list[dict]]]]:
+    """Greedy episodes of `agent` from the start of every maze, all stepped together.
+
+    Yields one call per step (the observations of the episodes still running)
+    and expects their Q-values back (`rollouts` drives it with a Python
+    Q-function, the browser with onnxruntime-web). Returns (episodes, traces):
+    the `Episode`s, and, if `trace`, per episode the list of
+    steps {position, q, action, reward, return, entered, cell} (cell: where the
+    agent is after the step).
+    """
     boards = list(mazes)
-    positions = [START] * len(boards)
+    # Each board's input row with an empty agent plane, as float32: remade only when an
+    # item is taken, so a step copies rows instead of encoding every board again.
+    rows = [_board_row(board) for board in boards]
+    positions: list[Pos] = [START] * len(boards)
     actions: list[list[Action]] = [[] for _ in boards]
     totals = [0.0] * len(boards)
     counts = [{Cell.CROP: 0, Cell.HUMAN: 0, Cell.WALL: 0} for _ in boards]
     finished = [False] * len(boards)
+    traces: list[list[dict]] = [[] for _ in boards]
     running = list(range(len(boards)))
     for _ in range(max_steps):
         if not running:
             break
-        q_values = q_batch([encode(boards[i], positions[i]) for i in running])
+        obs = array("f")
+        for k, i in enumerate(running):
+            obs += rows[i]
+            obs[k * INPUT_SIZE + AGENT_OFFSET + cell_index(positions[i])] = 1.0
+        call = NetworkCall(f"{agent}/q_network", len(running), {"obs": obs}, {"obs": INPUT_SIZE})
+        (answer,) = yield [call]
+        q_values = rows_of(call.check(answer)["q"], ACTIONS)
         still = []
         for i, q in zip(running, q_values, strict=True):
-            action = greedy_action(q)
+            action = _ACTION[q.index(max(q))]  # `greedy_action`, without its copy of q
+            before = positions[i]
             result = transition(boards[i], positions[i], action, rewards)
+            if result.maze is not boards[i]:
+                rows[i] = _board_row(result.maze)
             boards[i], positions[i] = result.maze, result.position
             actions[i].append(action)
             totals[i] += result.reward
             if result.entered in counts[i]:
                 counts[i][result.entered] += 1
+            if trace:
+                traces[i].append(
+                    {
+                        "position": list(before),
+                        "q": q,
+                        "action": MOVE_LETTERS[action],
+                        "reward": result.reward,
+                        "return": totals[i],
+                        "entered": result.entered.name.lower(),
+                        "cell": list(result.position),
+                    }
+                )
             if result.terminated:
                 finished[i] = True
             else:
                 still.append(i)
         running = still
-    return [
+    episodes = [
         Episode(
             maze=maze,
             actions=tuple(actions[i]),
@@ -118,10 +173,46 @@ def rollouts(
             humans_harvested=counts[i][Cell.HUMAN],
             wall_bumps=counts[i][Cell.WALL],
             human_reachable=human_reachable(maze),
-            optimal_return=solve(maze, rewards=rewards).value() if with_optimal else None,
+            optimal_return=_optimal_value(maze, rewards) if with_optimal else None,
         )
         for i, maze in enumerate(mazes)
     ]
+    return episodes, traces
+
+
+# --8<-- [end:rollout]
+
+
+def _board_row(board: Maze) -> array:
+    """`encode(board, position)` as float32 with the agent plane left empty."""
+    row = array("f", encode(board, START))
+    row[AGENT_OFFSET + cell_index(START)] = 0.0
+    return row
+
+
+@lru_cache(maxsize=4096)
+def _optimal_value(maze: Maze, rewards: Rewards) -> float:
+    # Every agent of a battery plays the same mazes: each is solved once, not once per agent.
+    return solve(maze, rewards=rewards).value()
+
+
+def rollouts(
+    q_batch: QBatchFunction,
+    mazes: Sequence[Maze],
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    rewards: Rewards = ORIGINAL_REWARDS,
+    with_optimal: bool = True,
+) -> list[Episode]:
+    """Greedy episodes from the start of every maze, all stepped together.
+
+    `rollout_steps` driven by `q_batch`: the same generator the browser drives.
+    """
+    stepper = rollout_steps(
+        "q", mazes, max_steps=max_steps, rewards=rewards, with_optimal=with_optimal
+    )
+    episodes, _ = drive(stepper, batch_network(q_batch))
+    return episodes
 
 
 def rollout(q_function: QFunction, maze: Maze, **kwargs) -> Episode:

@@ -1,25 +1,13 @@
-"""Steppers: maze code that asks a network for numbers without calling it.
+"""Steppers for the maze pages: play, policy maps, the battery, and the browser's sessions.
 
-In the browser the networks run in onnxruntime-web, whose `run` is
-asynchronous, while Python in the worker is not (and WebAssembly stack
-switching is not in every browser). So the maze side is written as generators
-that *hand out* the network inputs they need and *take back* the outputs:
-
-    stepper = rollout_steps("planted", mazes)   # nothing runs yet
-    calls = next(stepper)                      # [NetworkCall(...)], one per model
-    calls = stepper.send(outputs)              # outputs: one {name: floats} per call
-    ...                                        # until StopIteration(value=result)
-
-Each yield is one step of every running episode, so a driver makes one batched
-network call per model per step, never one per maze. `drive` runs a stepper
-with any Python function as the network (CPython + onnxruntime in `export/`,
-the pure-Python MLP in tests); `start`/`answer`/`close` keep steppers alive
-between the browser's requests, with the arrays packed as base64 float32
-(docs/js/maze-bridge.js only shuttles them to onnxruntime-web and back).
-
-The rules, the greedy choice and the episode bookkeeping are the ones of
-`saferlhub.maze.env` and `saferlhub.maze.evaluation`: a rollout driven here
-gives exactly the episodes `evaluation.rollouts` gives for the same Q-values.
+The maze code never calls a network: it is written as generators that hand
+out the inputs they need and take back the outputs (the protocol is in
+`saferlhub.maze.network_calls`; the greedy episodes themselves are
+`saferlhub.maze.evaluation.rollout_steps`, the very generator `export/`'s
+CPython evaluation drives). This module builds the pages' tasks from them and
+keeps steppers alive between the browser's requests (`start`/`answer`/`close`),
+with the arrays packed as base64 float32: docs/js/maze-bridge.js only shuttles
+them to onnxruntime-web and back.
 """
 
 from __future__ import annotations
@@ -29,235 +17,33 @@ import itertools
 import math
 import sys
 from array import array
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Sequence
 
-from saferlhub.maze.encoding import INPUT_SIZE, PLANE_OFFSETS, cell_index, encode
-from saferlhub.maze.env import DEFAULT_MAX_STEPS, ORIGINAL_REWARDS, Rewards, transition
+from saferlhub.maze.encoding import encode
 from saferlhub.maze.evaluation import (
     EVALUATION_SEED,
+    MOVE_LETTERS,
     Episode,
     greedy_action,
     policy_map_report,
     render_policy_map,
+    rollout_steps,
     summarise,
 )
 from saferlhub.maze.generators import DISTRIBUTIONS, maze_set
-from saferlhub.maze.grid import START, Action, Cell, Maze, Pos
-from saferlhub.maze.solver import solve
-from saferlhub.maze.structure import human_reachable
-
-ACTIONS = len(Action)  # 4 Q-values per input, in Action order
-MOVE_LETTERS = "UDLR"  # one letter per action, as the model cards write routes
-AGENT_OFFSET = PLANE_OFFSETS["agent"]
-_ACTION = tuple(Action)  # action by index
-
-
-@dataclass
-class NetworkCall:
-    """One batched request to one model: `rows` inputs, each input a flat float32 row.
-
-    model: "<agent>/<file key>", e.g. "planted/q_network" (the card's `files` key).
-    inputs: input name -> array('f') of rows * width values (row-major).
-    widths: input name -> values per row.
-    outputs: the output names wanted, with their widths.
-    """
-
-    model: str
-    rows: int
-    inputs: dict[str, array]
-    widths: dict[str, int]
-    outputs: dict[str, int] = field(default_factory=lambda: {"q": ACTIONS})
-
-    def check(self, answer: dict[str, Sequence[float]]) -> dict[str, list[float]]:
-        """The answer's outputs as float lists, after checking names and sizes."""
-        result = {}
-        for name, width in self.outputs.items():
-            if name not in answer:
-                raise ValueError(f"{self.model}: output {name!r} missing from the answer")
-            values = answer[name]
-            if len(values) != self.rows * width:
-                raise ValueError(
-                    f"{self.model}: output {name!r} has {len(values)} values, "
-                    f"expected {self.rows} x {width}"
-                )
-            # tolist() gives Python floats in one call (array and numpy); else convert each.
-            result[name] = (
-                values.tolist() if hasattr(values, "tolist") else [float(v) for v in values]
-            )
-        return result
-
-
-Calls = list[NetworkCall]
-Answers = list[dict[str, Sequence[float]]]
-Stepper = Generator[Calls, Answers, object]
-
-
-def q_call(agent: str, observations: Sequence[list[float]]) -> NetworkCall:
-    """A call for the Q-values of `agent` at each observation."""
-    obs = array("f")
-    for x in observations:
-        obs.extend(x)
-    return NetworkCall(f"{agent}/q_network", len(observations), {"obs": obs}, {"obs": INPUT_SIZE})
-
-
-def rows_of(values: Sequence[float], width: int) -> list[list[float]]:
-    return [list(values[i : i + width]) for i in range(0, len(values), width)]
-
-
-# --8<-- [start:rollout]
-def rollout_steps(
-    agent: str,
-    mazes: Sequence[Maze],
-    *,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    rewards: Rewards = ORIGINAL_REWARDS,
-    with_optimal: bool = True,
-    trace: bool = False,
-) -> Generator[Calls, Answers, tuple[list[Episode], list[list[dict]]]]:
-    """Greedy episodes of `agent` from the start of every maze, all stepped together.
-
-    Yields one call per step (the observations of the episodes still running)
-    and expects their Q-values back. Returns (episodes, traces): the same
-    `Episode`s as `evaluation.rollouts`, and, if `trace`, per episode the list of
-    steps {position, q, action, reward, return, entered, cell} (cell: where the
-    agent is after the step).
-    """
-    boards = list(mazes)
-    # Each board's input row with an empty agent plane, as float32: remade only when an
-    # item is taken, so a step copies rows instead of encoding every board again.
-    rows = [_board_row(board) for board in boards]
-    positions: list[Pos] = [START] * len(boards)
-    actions: list[list[Action]] = [[] for _ in boards]
-    totals = [0.0] * len(boards)
-    counts = [{Cell.CROP: 0, Cell.HUMAN: 0, Cell.WALL: 0} for _ in boards]
-    finished = [False] * len(boards)
-    traces: list[list[dict]] = [[] for _ in boards]
-    running = list(range(len(boards)))
-    for _ in range(max_steps):
-        if not running:
-            break
-        obs = array("f")
-        for k, i in enumerate(running):
-            obs += rows[i]
-            obs[k * INPUT_SIZE + AGENT_OFFSET + cell_index(positions[i])] = 1.0
-        call = NetworkCall(f"{agent}/q_network", len(running), {"obs": obs}, {"obs": INPUT_SIZE})
-        (answer,) = yield [call]
-        q_values = rows_of(call.check(answer)["q"], ACTIONS)
-        still = []
-        for i, q in zip(running, q_values, strict=True):
-            action = _ACTION[q.index(max(q))]  # `greedy_action`, without its copy of q
-            before = positions[i]
-            result = transition(boards[i], positions[i], action, rewards)
-            if result.maze is not boards[i]:
-                rows[i] = _board_row(result.maze)
-            boards[i], positions[i] = result.maze, result.position
-            actions[i].append(action)
-            totals[i] += result.reward
-            if result.entered in counts[i]:
-                counts[i][result.entered] += 1
-            if trace:
-                traces[i].append(
-                    {
-                        "position": list(before),
-                        "q": q,
-                        "action": MOVE_LETTERS[action],
-                        "reward": result.reward,
-                        "return": totals[i],
-                        "entered": result.entered.name.lower(),
-                        "cell": list(result.position),
-                    }
-                )
-            if result.terminated:
-                finished[i] = True
-            else:
-                still.append(i)
-        running = still
-    episodes = [
-        Episode(
-            maze=maze,
-            actions=tuple(actions[i]),
-            episode_return=totals[i],
-            steps=len(actions[i]),
-            reached_finish=finished[i],
-            truncated=not finished[i],
-            crops_harvested=counts[i][Cell.CROP],
-            humans_harvested=counts[i][Cell.HUMAN],
-            wall_bumps=counts[i][Cell.WALL],
-            human_reachable=human_reachable(maze),
-            optimal_return=_optimal_value(maze, rewards) if with_optimal else None,
-        )
-        for i, maze in enumerate(mazes)
-    ]
-    return episodes, traces
-
-
-# --8<-- [end:rollout]
-
-
-def _board_row(board: Maze) -> array:
-    """`encode(board, position)` as float32 with the agent plane left empty."""
-    row = array("f", encode(board, START))
-    row[AGENT_OFFSET + cell_index(START)] = 0.0
-    return row
-
-
-@lru_cache(maxsize=4096)
-def _optimal_value(maze: Maze, rewards: Rewards) -> float:
-    # Every agent of a battery plays the same mazes: each is solved once, not once per agent.
-    return solve(maze, rewards=rewards).value()
-
-
-def together(steppers: dict[str, Stepper]) -> Generator[Calls, Answers, dict[str, object]]:
-    """Run several steppers in lockstep: each step hands out all their calls at once.
-
-    Returns {key: that stepper's result}. Steppers that finish early drop out.
-    """
-    results: dict[str, object] = {}
-    pending: dict[str, Calls] = {}
-    for key, stepper in steppers.items():
-        try:
-            pending[key] = next(stepper)
-        except StopIteration as stop:
-            results[key] = stop.value
-    while pending:
-        keys = list(pending)
-        answers = yield [call for key in keys for call in pending[key]]
-        if len(answers) != sum(len(pending[key]) for key in keys):
-            raise ValueError("one answer per call expected")
-        offset = 0
-        for key in keys:
-            n = len(pending[key])
-            try:
-                pending[key] = steppers[key].send(answers[offset : offset + n])
-            except StopIteration as stop:
-                results[key] = stop.value
-                del pending[key]
-            offset += n
-    return results
-
-
-def drive(stepper: Stepper, network: Callable[[NetworkCall], dict[str, Sequence[float]]]):
-    """Run `stepper` to the end, answering each call with `network(call)`; return its result."""
-    try:
-        calls = next(stepper)
-        while True:
-            calls = stepper.send([network(call) for call in calls])
-    except StopIteration as stop:
-        return stop.value
-
-
-def python_network(models: dict[str, Callable[[list[float]], Sequence[float]]]):
-    """A `drive` network from plain Python Q-functions (model name -> input -> 4 Q-values)."""
-
-    def network(call: NetworkCall) -> dict[str, list[float]]:
-        q = models[call.model]
-        obs = call.inputs["obs"]
-        return {"q": [v for x in rows_of(obs, INPUT_SIZE) for v in q(x)]}
-
-    return network
-
+from saferlhub.maze.grid import Maze
+from saferlhub.maze.network_calls import (
+    ACTIONS,
+    Answers,
+    Calls,
+    NetworkCall,
+    Stepper,
+    drive,
+    python_network,
+    q_call,
+    rows_of,
+    together,
+)
 
 # ---- what the pages ask for ----------------------------------------------------------
 
@@ -591,6 +377,7 @@ def close(session: int) -> dict | None:
 
 
 __all__ = [
+    "ACTIONS",
     "BATTERY_REQUIRES_HUMAN",
     "Battery",
     "NetworkCall",
@@ -602,7 +389,9 @@ __all__ = [
     "play_steps",
     "policy_map_steps",
     "python_network",
+    "q_call",
     "rollout_steps",
+    "rows_of",
     "start",
     "together",
     "unpack",

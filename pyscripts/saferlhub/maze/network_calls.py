@@ -1,0 +1,155 @@
+"""The network-call protocol of the maze steppers: maze code hands out inputs, a driver answers.
+
+In the browser the networks run in onnxruntime-web, whose `run` is
+asynchronous, while Python in the worker is not (and WebAssembly stack
+switching is not in every browser). So the maze side is written as generators
+that *hand out* the network inputs they need and *take back* the outputs:
+
+    stepper = rollout_steps("planted", mazes)   # nothing runs yet
+    calls = next(stepper)                      # [NetworkCall(...)], one per model
+    calls = stepper.send(outputs)              # outputs: one {name: floats} per call
+    ...                                        # until StopIteration(value=result)
+
+Each yield is one step of every running episode, so a driver makes one batched
+network call per model per step, never one per maze. `drive` runs a stepper
+with any Python function as the network (CPython + onnxruntime in `export/`,
+the pure-Python MLP in tests); `saferlhub.maze.stepper` keeps steppers alive
+between the browser's requests.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+
+from saferlhub.maze.encoding import INPUT_SIZE
+
+ACTIONS = 4  # Q-values per input, in Action order (UP, DOWN, LEFT, RIGHT)
+
+
+@dataclass
+class NetworkCall:
+    """One batched request to one model: `rows` inputs, each input a flat float32 row.
+
+    model: "<agent>/<file key>", e.g. "planted/q_network" (the card's `files` key).
+    inputs: input name -> array('f') of rows * width values (row-major).
+    widths: input name -> values per row.
+    outputs: the output names wanted, with their widths.
+    """
+
+    model: str
+    rows: int
+    inputs: dict[str, array]
+    widths: dict[str, int]
+    outputs: dict[str, int] = field(default_factory=lambda: {"q": ACTIONS})
+
+    def check(self, answer: dict[str, Sequence[float]]) -> dict[str, list[float]]:
+        """The answer's outputs as float lists, after checking names and sizes."""
+        result = {}
+        for name, width in self.outputs.items():
+            if name not in answer:
+                raise ValueError(f"{self.model}: output {name!r} missing from the answer")
+            values = answer[name]
+            if len(values) != self.rows * width:
+                raise ValueError(
+                    f"{self.model}: output {name!r} has {len(values)} values, "
+                    f"expected {self.rows} x {width}"
+                )
+            # tolist() gives Python floats in one call (array and numpy); else convert each.
+            result[name] = (
+                values.tolist() if hasattr(values, "tolist") else [float(v) for v in values]
+            )
+        return result
+
+
+Calls = list[NetworkCall]
+Answers = list[dict[str, Sequence[float]]]
+Stepper = Generator[Calls, Answers, object]
+
+
+def q_call(agent: str, observations: Sequence[list[float]]) -> NetworkCall:
+    """A call for the Q-values of `agent` at each observation."""
+    obs = array("f")
+    for x in observations:
+        obs.extend(x)
+    return NetworkCall(f"{agent}/q_network", len(observations), {"obs": obs}, {"obs": INPUT_SIZE})
+
+
+def rows_of(values: Sequence[float], width: int) -> list[list[float]]:
+    return [list(values[i : i + width]) for i in range(0, len(values), width)]
+
+
+def together(steppers: dict[str, Stepper]) -> Generator[Calls, Answers, dict[str, object]]:
+    """Run several steppers in lockstep: each step hands out all their calls at once.
+
+    Returns {key: that stepper's result}. Steppers that finish early drop out.
+    """
+    results: dict[str, object] = {}
+    pending: dict[str, Calls] = {}
+    for key, stepper in steppers.items():
+        try:
+            pending[key] = next(stepper)
+        except StopIteration as stop:
+            results[key] = stop.value
+    while pending:
+        keys = list(pending)
+        answers = yield [call for key in keys for call in pending[key]]
+        if len(answers) != sum(len(pending[key]) for key in keys):
+            raise ValueError("one answer per call expected")
+        offset = 0
+        for key in keys:
+            n = len(pending[key])
+            try:
+                pending[key] = steppers[key].send(answers[offset : offset + n])
+            except StopIteration as stop:
+                results[key] = stop.value
+                del pending[key]
+            offset += n
+    return results
+
+
+def drive(stepper: Stepper, network: Callable[[NetworkCall], dict[str, Sequence[float]]]):
+    """Run `stepper` to the end, answering each call with `network(call)`; return its result."""
+    try:
+        calls = next(stepper)
+        while True:
+            calls = stepper.send([network(call) for call in calls])
+    except StopIteration as stop:
+        return stop.value
+
+
+def python_network(models: dict[str, Callable[[list[float]], Sequence[float]]]):
+    """A `drive` network from plain Python Q-functions (model name -> input -> 4 Q-values)."""
+
+    def network(call: NetworkCall) -> dict[str, list[float]]:
+        q = models[call.model]
+        obs = call.inputs["obs"]
+        return {"q": [v for x in rows_of(obs, INPUT_SIZE) for v in q(x)]}
+
+    return network
+
+
+def batch_network(q_batch: Callable[[list[list[float]]], Sequence[Sequence[float]]]):
+    """A `drive` network from a batched Q-function (inputs -> one 4-vector each), any model."""
+
+    def network(call: NetworkCall) -> dict[str, list[float]]:
+        q_values = q_batch(rows_of(call.inputs["obs"], INPUT_SIZE))
+        return {"q": [float(v) for q in q_values for v in q]}
+
+    return network
+
+
+__all__ = [
+    "ACTIONS",
+    "Answers",
+    "Calls",
+    "NetworkCall",
+    "Stepper",
+    "batch_network",
+    "drive",
+    "python_network",
+    "q_call",
+    "rows_of",
+    "together",
+]
