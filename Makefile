@@ -14,6 +14,8 @@ export SITE_DIR
 # one process (easier to debug).
 TEST_JOBS ?= auto
 PYTEST  := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
+# The browser tests group by file too, except the one-test-per-page files (tests/e2e/conftest.py).
+PYTEST_E2E := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadgroup
 # Material prints a long banner about MkDocs 2 on every build; it is not ours to act on.
 export NO_MKDOCS_2_WARNING := 1
 
@@ -60,7 +62,7 @@ test-pyodide: setup  ## the same pyscripts tests inside real Pyodide (Node.js)
 	node tests/pyodide/run_pytest.mjs
 
 test-e2e: build chromium  ## the built site in headless Chromium
-	$(PYTEST) tests/e2e
+	$(PYTEST_E2E) tests/e2e
 
 test: lint test-unit test-pyodide test-e2e  ## everything CI runs
 

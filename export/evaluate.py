@@ -84,6 +84,28 @@ def onnx_session(path: str | Path) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def onnx_network(models: str | Path):
+    """A `network_calls.drive` network that runs the ONNX files of `models/<agent>/` (each
+    file as its model card names it) with onnxruntime: the CPython twin of the browser's
+    docs/js/onnx.js."""
+    models = Path(models)
+    sessions: dict[str, ort.InferenceSession] = {}
+
+    def network(call):
+        if call.model not in sessions:
+            agent, key = call.model.split("/")
+            card = json.loads((models / agent / "model_card.json").read_text())
+            sessions[call.model] = onnx_session(models / agent / card["files"][key]["path"])
+        feeds = {
+            name: np.frombuffer(values, dtype=np.float32).reshape(call.rows, call.widths[name])
+            for name, values in call.inputs.items()
+        }
+        outputs = sessions[call.model].run(list(call.outputs), feeds)
+        return {name: out.ravel() for name, out in zip(call.outputs, outputs, strict=True)}
+
+    return network
+
+
 class OnnxQ:
     """A Q-network ONNX file as the Q-functions `saferlhub.maze.evaluation` expects."""
 

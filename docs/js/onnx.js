@@ -203,15 +203,26 @@ export async function runCall(agents, call) {
  *  shouldStop() is asked between steps; a stopped run returns what Python kept. */
 export async function runStepper(python, task, args, { agents, onProgress, shouldStop } = {}) {
   agents ??= await loadAgents(python);
-  let reply = await python.call(`${STEPPER}.start`, { task, args });
+  // Where the time goes (the benchmark prints it): Python's turns vs onnxruntime-web's.
+  const timing = { pythonMs: 0, networkMs: 0 };
+  const inPython = async (name, payload) => {
+    const t0 = performance.now();
+    try {
+      return await python.call(`${STEPPER}.${name}`, payload);
+    } finally {
+      timing.pythonMs += performance.now() - t0;
+    }
+  };
+  let reply = await inPython("start", { task, args });
   let calls = 0;
   while (!reply.done) {
     if (reply.progress) onProgress?.(reply.progress);
     if (shouldStop?.()) {
-      const kept = await python.call(`${STEPPER}.close`, { session: reply.session });
-      return { result: kept, stopped: true, calls };
+      const kept = await inPython("close", { session: reply.session });
+      return { result: kept, stopped: true, calls, timing };
     }
     let outputs;
+    const t0 = performance.now();
     try {
       outputs = [];
       for (const call of reply.calls) outputs.push(await runCall(agents, call));
@@ -219,8 +230,9 @@ export async function runStepper(python, task, args, { agents, onProgress, shoul
       await python.call(`${STEPPER}.close`, { session: reply.session }).catch(() => {});
       throw error;
     }
+    timing.networkMs += performance.now() - t0;
     calls += reply.calls.length;
-    reply = await python.call(`${STEPPER}.answer`, { session: reply.session, outputs });
+    reply = await inPython("answer", { session: reply.session, outputs });
   }
-  return { result: reply.result, stopped: false, calls };
+  return { result: reply.result, stopped: false, calls, timing };
 }

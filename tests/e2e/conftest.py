@@ -22,6 +22,16 @@ from tests.e2e.harness import CHROMIUM_ARGS, find_chromium, is_local, serve
 PYTHON_READY_TIMEOUT_MS = 60_000
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep each test file on one pytest-xdist worker (`--dist loadgroup`: files share a
+    module's fixtures and warm pages), except files that set SPREAD_OVER_WORKERS, whose
+    tests (one per page) spread over the workers so no worker is left with them all."""
+    for item in items:
+        if not getattr(item.module, "SPREAD_OVER_WORKERS", False):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "external(*hosts): external hosts this test expects")
     config.addinivalue_line("markers", "console_errors(*patterns): console errors it expects")

@@ -18,6 +18,7 @@ from tests.e2e.a11y import axe_violations, blocking, overflow, render_python_con
 from tests.e2e.harness import SITE_URL
 
 pytestmark = pytest.mark.e2e
+SPREAD_OVER_WORKERS = True  # one independent test per page: share them out (conftest.py)
 
 PHONE_WIDTHS = (390, 320)
 

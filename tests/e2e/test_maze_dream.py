@@ -27,26 +27,12 @@ def lab(page, site_url):
 
 
 def cpython_dream(args):
-    np = pytest.importorskip("numpy")
     pytest.importorskip("onnxruntime")
-    from export.evaluate import onnx_session
+    from export.evaluate import onnx_network
     from saferlhub.maze import stepper
     from saferlhub.maze.dream_stepper import DreamSession
 
-    sessions = {}
-
-    def network(call):
-        if call.model not in sessions:
-            agent, key = call.model.split("/")
-            sessions[call.model] = onnx_session(MODELS / agent / f"{key}.onnx")
-        feeds = {
-            name: np.frombuffer(values, dtype=np.float32).reshape(call.rows, call.widths[name])
-            for name, values in call.inputs.items()
-        }
-        outputs = sessions[call.model].run(list(call.outputs), feeds)
-        return {n: o.ravel() for n, o in zip(call.outputs, outputs, strict=True)}
-
-    return stepper.drive(DreamSession(**args).run(), network)
+    return stepper.drive(DreamSession(**args).run(), onnx_network(MODELS))
 
 
 def test_a_dream_in_the_browser_equals_cpythons_and_is_verified(lab, page):

@@ -30,22 +30,9 @@ def card(agent):
 
 def onnx_network():
     """A `stepper.drive` network that runs the committed ONNX files with onnxruntime."""
-    from export.evaluate import onnx_session
+    from export.evaluate import onnx_network
 
-    sessions = {}
-
-    def network(call):
-        agent, key = call.model.split("/")
-        if call.model not in sessions:
-            sessions[call.model] = onnx_session(MODELS / agent / card(agent)["files"][key]["path"])
-        feeds = {
-            name: np.frombuffer(values, dtype=np.float32).reshape(call.rows, call.widths[name])
-            for name, values in call.inputs.items()
-        }
-        outputs = sessions[call.model].run(list(call.outputs), feeds)
-        return {name: out.ravel() for name, out in zip(call.outputs, outputs, strict=True)}
-
-    return network
+    return onnx_network(MODELS)
 
 
 def test_agents_are_found_from_their_cards():
