@@ -180,6 +180,7 @@ def dream_session() -> list:
             seed=3,
             cells=cells,
             baseline=12,
+            record_all_walls=True,  # the whole report, as when the digest was recorded
         )
         reports.append(stepper.drive(session.run(), gradient_network))
     scene = dream_scene(failure_maze("bad1"))

@@ -226,7 +226,13 @@ def _summary(verdicts: Sequence[dict]) -> dict:
 
 class DreamSession:
     """A dreaming run for the page: every agent dreams the same scene from the same starts;
-    `progress()` carries the shown agent's walls as they change."""
+    `progress()` carries the shown agent's walls as they change.
+
+    The first agent is the one shown. The report keeps its wall plane at every
+    recorded step; the other agents' dreams keep only their last (the page draws
+    the shown agent's ascent, and 3 agents' every step would be about 5 MB of
+    JSON), unless `record_all_walls`.
+    """
 
     def __init__(
         self,
@@ -242,6 +248,7 @@ class DreamSession:
         cells: str = "all",
         threshold: float = 0.5,
         baseline: int | None = None,
+        record_all_walls: bool = False,
     ) -> None:
         if not agents:
             raise ValueError("no agents to dream with")
@@ -271,6 +278,7 @@ class DreamSession:
         self.threshold = threshold
         self.baseline = int(baseline or max(32, len(self.starts)))
         self.record_every = max(1, self.steps // 100)
+        self.record_all_walls = record_all_walls
         self.live: dict = {}
         self.phase = "dreaming"
 
@@ -333,13 +341,14 @@ class DreamSession:
         self.phase = "done"
         report = {"scene": scene_dict(scene), "settings": self.settings(), "agents": {}}
         for agent in self.agents:
+            every_step = self.record_all_walls or agent == self.agents[0]
             verdicts = _verdicts(projections[agent], results[f"dreams/{agent}"][0])
             for verdict, run, value in zip(
                 verdicts, ascents[agent], results[f"discrete/{agent}"], strict=True
             ):
                 verdict.update(
                     start=run["start"],
-                    walls=run["walls"],
+                    walls=run["walls"] if every_step else run["walls"][-1:],
                     objective=run["objective"],
                     q_values=run["q_values"],
                     discrete_objective=value,
