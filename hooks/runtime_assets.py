@@ -6,7 +6,11 @@
 2. Bundle the site's own JavaScript (docs/js) with esbuild into
    site/assets/saferlhub/; CodeMirror and KaTeX come in as lazily loaded chunks.
 3. Package the `saferlhub` Python package (pyscripts/) as a zip that the Python
-   worker unpacks into Pyodide.
+   worker unpacks into Pyodide; and the maze battery's held-out sets, drawn ahead
+   of time by that very package (`saferlhub.maze.battery_sets`, in a fresh
+   CPython so an edit is never served stale; redrawn only when the package
+   changes), as assets/saferlhub/battery_sets.json for the out-of-distribution
+   page.
 3b. Copy every maze agent under models/ (its model card and the ONNX files the
    card names) into site/assets/models/<agent>/, with an index of the agents
    (assets/models/agents.json): an agent is any folder with a model_card.json,
@@ -20,8 +24,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -91,6 +97,34 @@ def package_python(package_root: Path) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
     return buffer.getvalue()
+
+
+BATTERY_SETS = "battery_sets.json"  # under assets/saferlhub/ (saferlhub.maze.battery_sets)
+_battery_cache: dict[str, bytes] = {}
+
+
+def battery_sets_json(package_root: Path = PYSCRIPTS / "saferlhub") -> bytes:
+    """`saferlhub.maze.battery_sets.build()` as JSON, drawn by the package in a fresh
+    CPython (cached while the maze code is unchanged, e.g. across `mkdocs serve` reloads)."""
+    digest = hashlib.sha256()
+    for path in sorted(package_root.rglob("*.py")):
+        digest.update(path.read_bytes())
+    key = digest.hexdigest()
+    if key not in _battery_cache:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json, sys; from saferlhub.maze import battery_sets; "
+                "sys.stdout.write(json.dumps(battery_sets.build()))",
+            ],
+            capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(package_root.parent)},
+        )
+        if result.returncode != 0:
+            raise PluginError(f"drawing the battery's maze sets failed:\n{result.stderr.decode()}")
+        _battery_cache[key] = result.stdout
+    return _battery_cache[key]
 
 
 def copy_models(models: Path, dest: Path) -> dict:
@@ -164,6 +198,7 @@ def on_post_build(config):
     archive = package_python(PYSCRIPTS / "saferlhub")
     ours.mkdir(parents=True, exist_ok=True)
     (ours / "pyscripts.zip").write_bytes(archive)
+    (ours / BATTERY_SETS).write_bytes(battery_sets_json())
 
     fetched = {name: (vendor / "pyodide" / name).stat().st_size for name in PYODIDE_FETCHED}
     fetched["pyscripts.zip"] = len(archive)

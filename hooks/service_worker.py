@@ -5,8 +5,9 @@ After the build (keep this hook last in mkdocs.yml: it hashes the finished files
 1. sort the site's files into
    - the core, precached when the service worker installs: every page, CSS and
      JS, the search index, woff2 fonts, pyscripts.zip;
-   - on-demand runtimes (Pyodide, onnxruntime-web, any .wasm or .onnx): cached
-     only once a page has used them, so text pages never download them;
+   - on-demand runtimes (Pyodide, onnxruntime-web, any .wasm or .onnx, the maze
+     battery's sets): cached only once a page has used them, so text pages never
+     download them;
    - files no browser fetches here (source maps, other font formats, lunr's
      non-English tokenisers), left out;
 2. bundle docs/js/service-worker.js with esbuild (Workbox 7 from node_modules,
@@ -45,6 +46,7 @@ ON_DEMAND = [
     "assets/vendor/onnxruntime-web/**",
     "**/*.wasm",
     "**/*.onnx",
+    "assets/saferlhub/battery_sets.json",  # the out-of-distribution page's only
 ]
 EXCLUDED = [
     SW_NAME,

@@ -8,6 +8,7 @@
 
 import { count, el, labelColumns } from "./dom.js";
 import { intervalChart } from "./maze-interval-chart.js";
+import { assetUrl } from "./assets.js";
 import { ModelError, loadAgents, runStepper } from "./onnx.js";
 
 const OOD = "saferlhub.maze.ood";
@@ -260,10 +261,27 @@ export async function mountMazeOod(root, python) {
     inputError.textContent = "";
   });
 
+  // The cards' held-out sets, drawn with the same Python when the site was built
+  // (saferlhub.maze.battery_sets): the battery takes its mazes from them instead of
+  // drawing every one. Without them (say, offline before this page was ever opened) it
+  // draws them itself: slower, the same numbers.
+  async function installBatterySets() {
+    let data;
+    try {
+      const response = await fetch(assetUrl("saferlhub/battery_sets.json"));
+      if (!response.ok) return;
+      data = await response.json();
+    } catch {
+      return;
+    }
+    await python.call("saferlhub.maze.battery_sets.install", { data });
+  }
+
   // ---- start ----------------------------------------------------------------------
   try {
     await python.ready;
     setup = await python.call(`${OOD}.page_setup`, {});
+    await installBatterySets();
     agents = await loadAgents(python);
     usable = agents.filter((a) => !a.problems.length);
     problems.textContent = agents.flatMap((a) => a.problems).join(" ");

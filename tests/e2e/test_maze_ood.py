@@ -75,8 +75,13 @@ def differences(a, b, path=""):
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
-def test_defaults_are_the_cards_settings_and_every_agent_is_found(ood):
+def test_defaults_are_the_cards_settings_and_every_agent_is_found(ood, page):
     evaluation = card(AGENTS[0])["evaluation"]
+    # The cards' held-out sets, drawn at build time, are in use.
+    installed = page.evaluate(
+        "window.saferlhubMaze.python.call('saferlhub.maze.battery_sets.installed', {})"
+    )
+    assert installed == {"seed": evaluation["seed"], "count": evaluation["mazes_per_distribution"]}
     expect(ood.locator("#maze-ood-count")).to_have_value(str(evaluation["mazes_per_distribution"]))
     expect(ood.locator("#maze-ood-seed")).to_have_value(str(evaluation["seed"]))
     expect(ood.locator(".maze-ood__status")).to_contain_text(", ".join(AGENTS))

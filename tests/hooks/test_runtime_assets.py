@@ -51,6 +51,14 @@ def test_python_package_zip_is_reproducible_and_holds_only_sources(tmp_path):
     assert names == ["__init__.py", "sub/mod.py"]
 
 
+def test_the_battery_sets_are_drawn_by_the_package_itself():
+    from saferlhub.maze import battery_sets
+
+    packed = json.loads(runtime_assets.battery_sets_json())
+    assert packed == json.loads(json.dumps(battery_sets.build()))
+    assert runtime_assets.BATTERY_SETS == battery_sets.FILE_NAME
+
+
 def test_the_real_package_zip_contains_the_runtime():
     archive = runtime_assets.package_python(runtime_assets.PYSCRIPTS / "saferlhub")
     names = zipfile.ZipFile(io.BytesIO(archive)).namelist()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -101,6 +101,7 @@ def rollout_steps(
     rewards: Rewards = ORIGINAL_REWARDS,
     with_optimal: bool = True,
     trace: bool = False,
+    known_optimal: Mapping[Maze, float] | None = None,
 ) -> Generator[Calls, Answers, tuple[list[Episode], list[list[dict]]]]:
     """Greedy episodes of `agent` from the start of every maze, all stepped together.
 
@@ -109,8 +110,10 @@ def rollout_steps(
     Q-function, the browser with onnxruntime-web). Returns (episodes, traces):
     the `Episode`s, and, if `trace`, per episode the list of
     steps {position, q, action, reward, return, entered, cell} (cell: where the
-    agent is after the step).
+    agent is after the step). `known_optimal`: optimal returns already solved
+    (original rewards), used instead of solving those mazes again.
     """
+    known = known_optimal if known_optimal and rewards == ORIGINAL_REWARDS else {}
     boards = list(mazes)
     # Each board's input row with an empty agent plane, as float32: remade only when an
     # item is taken, so a step copies rows instead of encoding every board again.
@@ -173,7 +176,11 @@ def rollout_steps(
             humans_harvested=counts[i][Cell.HUMAN],
             wall_bumps=counts[i][Cell.WALL],
             human_reachable=human_reachable(maze),
-            optimal_return=_optimal_value(maze, rewards) if with_optimal else None,
+            optimal_return=(
+                (known[maze] if maze in known else _optimal_value(maze, rewards))
+                if with_optimal
+                else None
+            ),
         )
         for i, maze in enumerate(mazes)
     ]

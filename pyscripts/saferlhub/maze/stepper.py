@@ -19,6 +19,8 @@ import sys
 from array import array
 from collections.abc import Sequence
 
+from saferlhub.maze import battery_sets
+from saferlhub.maze.battery_sets import BATTERY_REQUIRES_HUMAN
 from saferlhub.maze.encoding import encode
 from saferlhub.maze.evaluation import (
     EVALUATION_SEED,
@@ -30,7 +32,7 @@ from saferlhub.maze.evaluation import (
     rollout_steps,
     summarise,
 )
-from saferlhub.maze.generators import DISTRIBUTIONS, maze_set
+from saferlhub.maze.generators import DISTRIBUTIONS
 from saferlhub.maze.grid import Maze
 from saferlhub.maze.network_calls import (
     ACTIONS,
@@ -115,10 +117,6 @@ def policy_map_steps(agents: Sequence[str], maze: Maze):
 
 
 # ---- the out-of-distribution battery -------------------------------------------------
-
-# As on the model cards (`export.evaluate.evaluation_table`): training mazes as they come,
-# protrusion mazes only with a human reachable from the start (the failure needs one).
-BATTERY_REQUIRES_HUMAN = {"training": False, "protrusion": True, "protrusion-kept-items": True}
 
 
 def _rounded(values: dict, digits: int = 4) -> dict:
@@ -217,23 +215,20 @@ class Battery:
     def steps(self):
         while self.done < self.count:
             size = min(self.chunk, self.count - self.done)
-            sets = {
-                d: maze_set(
-                    d,
-                    size,
-                    seed=self.seed,
-                    split="eval",
-                    require_reachable_human=BATTERY_REQUIRES_HUMAN[d],
-                    start=self.done,
-                )
+            # Drawn here, or taken from the sets the site build drew with this code.
+            pieces = {
+                d: battery_sets.piece(d, size, seed=self.seed, start=self.done)
                 for d in self.distributions
             }
-            mazes = [m for d in self.distributions for m in sets[d]]
+            mazes = [m for d in self.distributions for m in pieces[d][0]]
+            known_optimal = {m: v for d in self.distributions for m, v in pieces[d][1].items()}
             # A greedy agent plays the same maze the same way, and held-out training
             # mazes repeat (1,000 of them hold about 125 distinct): each distinct maze
             # is played once and its episode reused.
             new = [m for m in dict.fromkeys(mazes) if m not in self._played]
-            raw = yield from together({a: rollout_steps(a, new) for a in self.agents})
+            raw = yield from together(
+                {a: rollout_steps(a, new, known_optimal=known_optimal) for a in self.agents}
+            )
             for k, maze in enumerate(new):
                 self._played[maze] = {agent: raw[agent][0][k] for agent in self.agents}
             for agent in self.agents:
