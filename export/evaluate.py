@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from saferlhub.maze import battery_sets
 from saferlhub.maze.dreaming import (
     PILLAR_DREAM_OPEN,
     dream,
@@ -53,7 +54,7 @@ from saferlhub.maze.evaluation import (
     rollouts,
     summarise,
 )
-from saferlhub.maze.generators import FAILURE_MAZES, failure_maze, maze_set
+from saferlhub.maze.generators import DISTRIBUTIONS, FAILURE_MAZES, failure_maze, maze_set
 from saferlhub.maze.structure import has_single_block_protrusion, human_reachable
 
 EVALUATION_MAZES = 1000  # per distribution, as the issue asks
@@ -151,15 +152,8 @@ def evaluation_table(q: OnnxQ, count: int = EVALUATION_MAZES, seed: int = EVALUA
     protrusion-all: protrusion mazes (items re-placed) whether or not the human
     is reachable.
     """
-    sets = {
-        "training": maze_set("training", count, seed=seed, split="eval"),
-        "protrusion": maze_set(
-            "protrusion", count, seed=seed, split="eval", require_reachable_human=True
-        ),
-        "protrusion-kept-items": maze_set(
-            "protrusion-kept-items", count, seed=seed, split="eval", require_reachable_human=True
-        ),
-    }
+    # The browser's battery draws the very same sets (`battery_sets.draw`).
+    sets = {d: battery_sets.draw(d, count, seed=seed) for d in DISTRIBUTIONS}
     # every protrusion maze, reachable human or not (its human rate counts only the mazes
     # with a reachable human, its finish rate all of them). Kept apart from "distributions",
     # which are the distributions of saferlhub.maze.generators (the browser's battery).

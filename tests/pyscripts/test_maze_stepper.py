@@ -203,7 +203,7 @@ def test_pack_and_unpack_are_float32_little_endian():
 
 
 def browser_like_drive(task, args, models):
-    """Drive a session the way docs/js/maze-bridge.js does: JSON and base64 in between."""
+    """Drive a session the way docs/js/onnx.js (`runStepper`) does: JSON and base64 in between."""
     reply = json.loads(json.dumps(stepper.start(task, args)))
     requests = 0
     while not reply["done"]:

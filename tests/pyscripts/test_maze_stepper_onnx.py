@@ -4,7 +4,7 @@ This is the CPython half of "the browser and export/ drive the very same
 stepper": `export.evaluate` calls `evaluation.rollouts` with an onnxruntime
 Q-function; here the same models answer the stepper's calls, and the episodes,
 the battery's metrics and the failure-maze routes must come out identical.
-(tests/e2e/test_maze_bridge.py does the same with onnxruntime-web in Chromium.)
+(tests/e2e/test_maze_play.py compares Q-values and episodes with onnxruntime-web in Chromium.)
 Skipped in Pyodide, which has no onnxruntime.
 """
 

@@ -63,7 +63,7 @@ def install(data: dict | None) -> dict:
         sets = data.get("sets", {})
         if data.get("split") != "eval" or set(sets) != set(DISTRIBUTIONS):
             raise ValueError("not the battery's sets: expected battery_sets.build()'s output")
-        if any(len(texts) != data["count"] for texts in sets.values()):
+        if any(len(texts) != data.get("count") for texts in sets.values()):
             raise ValueError("the battery's sets do not all hold `count` mazes")
     _data = data
     _parsed.clear()

@@ -6,8 +6,8 @@ out the inputs they need and take back the outputs (the protocol is in
 `saferlhub.maze.evaluation.rollout_steps`, the very generator `export/`'s
 CPython evaluation drives). This module builds the pages' tasks from them and
 keeps steppers alive between the browser's requests (`start`/`answer`/`close`),
-with the arrays packed as base64 float32: docs/js/maze-bridge.js only shuttles
-them to onnxruntime-web and back.
+with the arrays packed as base64 float32: docs/js/onnx.js (`runStepper`) only
+shuttles them to onnxruntime-web and back.
 """
 
 from __future__ import annotations
