@@ -45,7 +45,7 @@ serve: setup  ## build and serve the site with live reload
 	$(VENV)/bin/mkdocs serve --dev-addr $(HOST):$(PORT)
 
 build: setup  ## the static site in site/, failing on any warning or broken link
-	$(VENV)/bin/mkdocs build --strict --quiet --site-dir $(SITE_DIR)
+	$(VENV)/bin/mkdocs build --strict --site-dir $(SITE_DIR)
 
 lint: setup
 	$(VENV)/bin/ruff check .

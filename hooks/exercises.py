@@ -189,3 +189,20 @@ def on_page_markdown(markdown, page, config, files):
     if OVERVIEW in markdown:
         markdown = markdown.replace(OVERVIEW, overview_markdown(page.file.src_uri))
     return markdown
+
+
+EXERCISE_ANCHOR = re.compile(r'<div class="exercise" id="(exercise-[^"]+)"')
+
+
+def on_page_content(html_text, page, config, files):
+    """Tell MkDocs's link validation about the exercises' anchors.
+
+    The fence's HTML is stashed raw, so MkDocs never sees its `id` and would
+    report every `...#exercise-<id>` link as broken (strict mode aborts). The
+    anchors are read from the rendered page itself, so a link to an exercise that
+    is not there still fails the build.
+    """
+    anchors = EXERCISE_ANCHOR.findall(html_text)
+    if anchors and page.present_anchor_ids is not None:
+        page.present_anchor_ids |= set(anchors)
+    return html_text
