@@ -64,20 +64,48 @@ async def run_cell(code: str, namespace_key: str | None, filename: str) -> dict[
     """Execute a code cell (top-level `await` allowed) and report how it ended.
 
     Returns {"ok": True} or {"ok": False, "error": <traceback text>}. Output goes to
-    sys.stdout / sys.stderr, which the worker streams to the page.
+    sys.stdout / sys.stderr, which the worker streams to the page; a final bare
+    expression's value is printed (its repr, unless None), as in a REPL.
     """
     # Registering the source lets tracebacks quote the reader's lines.
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+    scope = namespace(namespace_key)
     try:
-        compiled = compile(
-            code, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
-        )
-        result = eval(compiled, namespace(namespace_key))
-        if inspect.iscoroutine(result):
-            await result
+        statements, last_expression = _split_last_expression(code, filename)
+        await _evaluate(statements, scope)
+        if last_expression is not None:
+            value = await _evaluate(last_expression, scope)
+            if value is not None:
+                print(repr(value))
     except BaseException as error:  # noqa: BLE001 - the reader sees every kind of error
         return {"ok": False, "error": format_error(error, filename)}
     return {"ok": True}
+
+
+def _split_last_expression(code: str, filename: str):
+    """The cell compiled as its statements and, like a REPL or Jupyter, its final bare
+    expression on its own (None when the cell does not end with one, or ends with `;`,
+    Jupyter's way to hide the value)."""
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    tree = ast.parse(code, filename, "exec")
+    last = tree.body[-1] if tree.body else None
+    if not isinstance(last, ast.Expr) or code.rstrip().endswith(";"):
+        return compile(tree, filename, "exec", flags=flags, dont_inherit=True), None
+    statements = ast.Module(body=tree.body[:-1], type_ignores=[])
+    expression = ast.Expression(body=last.value)
+    return (
+        compile(statements, filename, "exec", flags=flags, dont_inherit=True),
+        compile(expression, filename, "eval", flags=flags, dont_inherit=True),
+    )
+
+
+async def _evaluate(compiled, scope: dict[str, Any]) -> Any:
+    # Code with a top-level `await` evaluates to a coroutine that runs it; any other
+    # code's value is returned as it is (even a coroutine the reader built, unawaited).
+    result = eval(compiled, scope)
+    if compiled.co_flags & inspect.CO_COROUTINE:
+        return await result
+    return result
 
 
 def missing_modules(code: str) -> list[str]:

@@ -72,6 +72,15 @@ def test_keyboard_shortcut_runs_the_cell(playground):
     expect(cell(playground, "hello")).to_have_attribute("data-status", "done")
 
 
+def test_a_final_bare_expression_shows_its_value(playground):
+    replace_code(playground, "hello", "rewards = [1, 0, 1]\nsum(rewards) / len(rewards)")
+    expect(run_cell(playground, "hello")).to_have_text("0.6666666666666666")
+    replace_code(playground, "hello", "rewards = [1, 0, 1]\nrewards.append(1)")  # None: no output
+    output = run_cell(playground, "hello")
+    expect(output).to_be_hidden()
+    expect(output).to_have_text("")
+
+
 def test_cells_share_a_namespace_unless_isolated(playground):
     run_cell(playground, "define")
     expect(run_cell(playground, "use")).to_have_text("3 wins in 5 episodes: win rate 60%")

@@ -70,6 +70,42 @@ def test_top_level_await_runs():
     assert runtime.namespace("page")["y"] == 7
 
 
+def test_a_final_bare_expression_shows_its_value_like_a_repl(capsys):
+    assert run("x = [1, 2]\nx + [3]") == {"ok": True}
+    assert run("'text'") == {"ok": True}
+    assert run("import asyncio\nawait asyncio.sleep(0)\nx") == {"ok": True}
+    assert capsys.readouterr().out == "[1, 2, 3]\n'text'\n[1, 2]\n"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "None",
+        "print('only this')",  # print returns None: its line only, no "None"
+        "x = 5",
+        "x = 5\nx;",  # a trailing semicolon hides the value, as in Jupyter
+        "for i in range(2):\n    i",  # only a final top-level expression
+        "",
+    ],
+)
+def test_no_value_is_shown_for_none_statements_or_a_semicolon(code, capsys):
+    assert run(code) == {"ok": True}
+    assert capsys.readouterr().out in ("", "only this\n")
+
+
+def test_an_unawaited_coroutine_value_is_shown_not_run(capsys):
+    run("ran = []\nasync def f():\n    ran.append(1)\ncoroutine = f()\ncoroutine")
+    assert capsys.readouterr().out.startswith("<coroutine object f")
+    assert runtime.namespace("page")["ran"] == []
+    runtime.namespace("page")["coroutine"].close()
+
+
+def test_an_error_in_the_final_expression_points_at_its_line():
+    result = run("x = 1\n\nx / 0", filename="<cell 4>")
+    assert 'File "<cell 4>", line 3, in <module>' in result["error"]
+    assert "runtime.py" not in result["error"]
+
+
 def test_system_exit_is_reported_not_raised():
     result = run("raise SystemExit(3)")
     assert not result["ok"] and "SystemExit: 3" in result["error"]
