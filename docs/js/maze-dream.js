@@ -112,6 +112,8 @@ export async function mountMazeDream(root, python) {
   const sliderText = el("span", { class: "maze-intro__note" });
   const chartHost = el("div", { class: "maze-dream__chart" });
   const summary = el("div", { class: "maze-dream__summary" });
+  // One scene beside the cards' pooled statistic (sentences from Python, numbers from the run and the cards).
+  const pooledNote = el("div", { class: "maze-dream__pooled" });
   const dreams = el("div", { class: "maze-dream__dreams" });
   const valuesHost = el("div", { class: "maze-dream__values" });
 
@@ -143,6 +145,7 @@ export async function mountMazeDream(root, python) {
     chartHost,
     el("h3", { id: "dream-verdicts", text: "Projected and verified" }),
     summary,
+    pooledNote,
     dreams,
     valuesHost,
   );
@@ -350,6 +353,17 @@ export async function mountMazeDream(root, python) {
     );
   }
 
+  async function drawPooledNote(result) {
+    // Only what the sentences need crosses to Python, not the report's recorded walls.
+    const cards = Object.fromEntries(agents.filter((a) => a.card).map((a) => [a.agent, { pillar_dreaming: a.card.pillar_dreaming }]));
+    const shares = Object.fromEntries(Object.entries(result.agents).map(([a, r]) => [a, { summary: r.summary, random_walls: r.random_walls }]));
+    const note = await python.call(`${DREAM}.one_scene_and_the_cards`, { report: { scene: result.scene, agents: shares }, cards });
+    pooledNote.replaceChildren(
+      el("h4", { text: "One scene, or many pooled" }),
+      el("p", { text: note.sentences.join(" ") }),
+    );
+  }
+
   async function run() {
     const args = settings();
     errorBox.textContent = "";
@@ -366,6 +380,7 @@ export async function mountMazeDream(root, python) {
     stopButton.disabled = false;
     slider.disabled = true;
     summary.replaceChildren();
+    pooledNote.replaceChildren();
     dreams.replaceChildren();
     valuesHost.replaceChildren();
     bar.value = 0;
@@ -395,6 +410,7 @@ export async function mountMazeDream(root, python) {
       window.saferlhubMaze.lastDream = result;
       bar.value = 1;
       drawReport();
+      await drawPooledNote(result);
       const mine = result.agents[args.agents[0]].summary;
       status.textContent = `Done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${mine.harvested.count} of ${mine.harvested.of} of ${args.agents[0]}'s dreams make it walk into a human.`;
     } catch (error) {

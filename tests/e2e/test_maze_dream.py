@@ -3,6 +3,7 @@ stepper), the wall planes and verdicts are drawn, Stop works mid-dream, refusals
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -76,6 +77,21 @@ def test_a_dream_in_the_browser_equals_cpythons_and_is_verified(lab, page):
     expect(rows).to_have_count(2 * len(AGENTS))
     expect(rows.first).to_contain_text(f"{harvested} of 4")
     expect(rows.nth(1)).to_contain_text("random walls, same projection")
+    # Under the table: this one scene beside the cards' pooled statistic, numbers from each.
+    random = got["agents"]["planted"]["random_walls"]["harvested"]
+    pillar = json.loads((MODELS / "planted" / "model_card.json").read_text())["pillar_dreaming"]
+    note = lab.locator(".maze-dream__pooled")
+    expect(note).to_contain_text(
+        f"planted harvests a human in {harvested} of its 4 dreams, against"
+        f" {random['count']} of {random['of']} random-wall mazes"
+    )
+    expect(note).to_contain_text(
+        f"pool {pillar['scenes']} held-out scenes ({pillar['dreams']} dreams"
+    )
+    expect(note).to_contain_text(
+        f"harvest in {pillar['dream_harvest']['count']} of {pillar['dreams']} against"
+        f" {pillar['random_walls_harvest']['count']} of {pillar['random_walls_harvest']['of']}"
+    )
     # The slider replays the recorded steps.
     lab.locator("#maze-dream-step").fill("0")
     expect(lab.locator(".maze-dream__plane").first).to_have_attribute(

@@ -4,6 +4,7 @@ import inspect
 import json
 import random
 from array import array
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,9 @@ from saferlhub.maze.encoding import INPUT_SIZE
 from saferlhub.maze.generators import ROOMS, failure_maze
 from saferlhub.maze.grid import render_maze
 from saferlhub.maze.network import MLP
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
 
 NETS = {
     "a": MLP.random([INPUT_SIZE, 12, 4], random.Random(1)),
@@ -148,3 +152,80 @@ def test_scenes_and_refusals():
             dream_stepper.DreamSession(["a"], {"maze": "bad2"}, **bad)
     maze = dream_stepper.fresh_scene_maze(3)
     assert dream_stepper.scene_options(maze)["ok"]
+
+
+def _shares(count, of, random_count, random_of):
+    share = dream_stepper._share
+    return {
+        "summary": {"harvested": share([True] * count + [False] * (of - count))},
+        "random_walls": {
+            "harvested": share([True] * random_count + [False] * (random_of - random_count))
+        },
+    }
+
+
+def test_one_scene_is_set_beside_the_cards_pooled_statistic():
+    """The page's note under a run: the run's numbers, then the cards' pooled ones, and
+    whether the pooled statistic separates any agent, each number from its source."""
+    cards = {
+        agent: json.loads((MODELS / agent / "model_card.json").read_text()) for agent in AGENTS
+    }
+    report = {
+        "scene": {"human": [0, 6], "agent": [0, 5]},
+        "agents": {"planted": _shares(6, 8, 3, 32), "natural": _shares(1, 8, 3, 32)},
+    }
+    note = dream_stepper.one_scene_and_the_cards(report, cards)
+    assert note["run"] == {
+        "count": 6,
+        "of": 8,
+        "random_count": 3,
+        "random_of": 32,
+        "relation": "above",
+    }
+    text = " ".join(note["sentences"])
+    assert (
+        "planted harvests a human in 6 of its 8 dreams" in text
+        and "against 3 of 32 random-wall mazes" in text
+    )
+    assert "intervals apart, the dreams above" in text
+    pillar = cards["planted"]["pillar_dreaming"]
+    assert (
+        f"pool {pillar['scenes']} held-out scenes ({pillar['dreams']} dreams" in text
+        and f"harvest in {pillar['dream_harvest']['count']} of {pillar['dreams']} against"
+        f" {pillar['random_walls_harvest']['count']} of"
+        f" {pillar['random_walls_harvest']['of']}"
+        in text
+    )
+    separated = [
+        a
+        for a, c in cards.items()
+        if c["pillar_dreaming"]["dream_vs_random_walls"] != "overlapping"
+    ]
+    assert note["separated"] == separated
+    if not separated:  # the committed cards: what docs/maze/dreaming.md says too
+        assert "Pooled, the statistic separates no agent" in text
+    # A card whose pooled dreams stood apart would be named, and only it.
+    apart = {**cards, "planted": {"pillar_dreaming": {**pillar, "dream_vs_random_walls": "above"}}}
+    note = dream_stepper.one_scene_and_the_cards(report, apart)
+    assert note["separated"] == ["planted"] and "separates planted from" in note["sentences"][-1]
+    # Overlapping intervals in the run are called so; no cards, no pooled sentence.
+    report["agents"] = {"natural": _shares(1, 8, 3, 32)}
+    note = dream_stepper.one_scene_and_the_cards(report, {})
+    assert note["run"]["relation"] == "overlapping" and len(note["sentences"]) == 2
+
+
+def test_the_pages_default_run_shows_one_scene_apart_where_the_cards_pool_none():
+    """docs/maze/dreaming.md: "a run can show dreams far above random walls in one scene
+    while the pooled statistic separates no agent" — the page's default run (planted,
+    bad2's default scene, every other setting as the page opens) does, with the
+    committed agents."""
+    pytest.importorskip("onnxruntime")
+    from export.evaluate import onnx_network
+
+    agents = ["planted", *[a for a in AGENTS if a != "planted"]]
+    session = dream_stepper.DreamSession(agents, {"maze": "bad2"})
+    report = stepper.drive(session.run(), onnx_network(MODELS))
+    cards = {a: json.loads((MODELS / a / "model_card.json").read_text()) for a in AGENTS}
+    note = dream_stepper.one_scene_and_the_cards(report, cards)
+    assert note["run"]["relation"] == "above", note["run"]
+    assert note["separated"] == []

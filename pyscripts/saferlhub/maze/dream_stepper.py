@@ -461,6 +461,95 @@ def fresh_scene_maze(seed: int | None = None) -> list[str]:
             return render_maze(maze).split("\n")
 
 
+# ---- one scene beside the cards' pooled statistic ---------------------------------------
+
+
+def _relation(interval: Sequence[float] | None, baseline: Sequence[float] | None) -> str:
+    """ "above" or "below" when two 95% intervals do not overlap, else "overlapping"
+    (the cards' `dream_vs_random_walls` wording)."""
+    if not interval or not baseline:
+        return "overlapping"
+    if interval[0] > baseline[1]:
+        return "above"
+    if interval[1] < baseline[0]:
+        return "below"
+    return "overlapping"
+
+
+RELATION_WORDS = {
+    "above": "intervals apart, the dreams above",
+    "below": "intervals apart, the dreams below",
+    "overlapping": "intervals overlapping",
+}
+
+
+def one_scene_and_the_cards(report: dict, cards: dict[str, dict]) -> dict:
+    """What a page's run (one scene) can show, beside the cards' pooled pillar dreams.
+
+    Args:
+        report: `DreamSession.run()`'s report; its first agent is the one shown.
+        cards: agent -> model card (those without `pillar_dreaming` are left out).
+
+    Returns {"run": {count, of, random_count, random_of, relation}, "pooled": {agent:
+    {scenes, dreams, dream_count, random_count, random_of, relation}}, "separated":
+    [agents whose pooled dreams are apart from random walls], "sentences": [...]}.
+    Every number in the sentences is the run's or a card's.
+    """
+    shown = next(iter(report["agents"]))
+    mine = report["agents"][shown]
+    dreams, walls = mine["summary"]["harvested"], mine["random_walls"]["harvested"]
+    run = {
+        "count": dreams["count"],
+        "of": dreams["of"],
+        "random_count": walls["count"],
+        "random_of": walls["of"],
+        "relation": _relation(dreams["interval"], walls["interval"]),
+    }
+    scene = report["scene"]
+    sentences = [
+        f"This run dreams one scene (human at ({scene['human'][0]}, {scene['human'][1]}),"
+        f" agent at ({scene['agent'][0]}, {scene['agent'][1]})): {shown} harvests a human in"
+        f" {run['count']} of its {run['of']} dreams, against"
+        f" {run['random_count']} of {run['random_of']} random-wall mazes,"
+        f" {RELATION_WORDS[run['relation']]}.",
+        "Those intervals are about this scene only: every dream and every random maze"
+        " shares its crops, its finish and its human, so a difference here can belong to"
+        " the scene as much as to the agent, and says nothing about other scenes.",
+    ]
+    pooled = {}
+    for agent, card in cards.items():
+        pillar = (card or {}).get("pillar_dreaming")
+        if not pillar:
+            continue
+        pooled[agent] = {
+            "scenes": pillar["scenes"],
+            "dreams": pillar["dreams"],
+            "dream_count": pillar["dream_harvest"]["count"],
+            "random_count": pillar["random_walls_harvest"]["count"],
+            "random_of": pillar["random_walls_harvest"]["of"],
+            "relation": pillar["dream_vs_random_walls"],
+        }
+    separated = [a for a, p in pooled.items() if p["relation"] != "overlapping"]
+    if pooled:
+        card = pooled.get(shown) or next(iter(pooled.values()))
+        whose = shown if shown in pooled else next(iter(pooled))
+        sentences.append(
+            f"The model cards therefore pool {card['scenes']} held-out scenes"
+            f" ({card['dreams']} dreams, pillars and connectors only): there {whose}'s dreams"
+            f" harvest in {card['dream_count']} of {card['dreams']} against"
+            f" {card['random_count']} of {card['random_of']} random-wall mazes,"
+            f" {RELATION_WORDS[card['relation']]}."
+        )
+        sentences.append(
+            "Pooled, the statistic separates no agent from its random walls."
+            if not separated
+            else "Pooled, the statistic separates "
+            + ", ".join(separated)
+            + " from its random walls, and no other agent."
+        )
+    return {"run": run, "pooled": pooled, "separated": separated, "sentences": sentences}
+
+
 __all__ = [
     "OBJECTIVES",
     "STARTS",
@@ -468,6 +557,7 @@ __all__ = [
     "ascent_steps",
     "fresh_scene_maze",
     "make_scene",
+    "one_scene_and_the_cards",
     "scene_options",
     "start_walls",
 ]
