@@ -13,10 +13,12 @@ from saferlhub.maze.evaluation import (
     policy_map_report,
     render_policy_map,
     rollout,
+    rollout_steps,
     rollouts,
 )
 from saferlhub.maze.generators import DISTRIBUTIONS, failure_maze, maze_set
 from saferlhub.maze.grid import Action
+from saferlhub.maze.network_calls import batch_network, drive
 from saferlhub.maze.solver import optimal_policy_map, optimal_q_function
 
 OPTIMAL = optimal_q_function()
@@ -94,3 +96,29 @@ def test_distances_to_humans_do_not_pass_the_finish():
     dist = distances_to_humans(maze)
     assert dist[(6, 0)] == 0 and dist[(4, 0)] == 2
     assert (0, 0) not in dist  # only through the finish
+
+
+def _hashed_policy(x):
+    """A deterministic Q-function of the observation alone that often walks in circles."""
+    key = hash(tuple(x)) & 0xFFFF
+    return [float((key >> (4 * a)) & 0xF) for a in range(4)]
+
+
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS)
+def test_repeated_states_are_replayed_exactly_without_network_calls(distribution):
+    mazes = maze_set(distribution, 60, seed=5, split="eval")
+    rows = {"replayed": 0, "stepped": 0}
+
+    def counted(name):
+        def q_batch(xs):
+            rows[name] += len(xs)
+            return [_hashed_policy(x) for x in xs]
+
+        return batch_network(q_batch)
+
+    # trace=True asks the network at every step (each step's Q-values are reported).
+    stepped, _ = drive(rollout_steps("q", mazes, trace=True), counted("stepped"))
+    replayed, _ = drive(rollout_steps("q", mazes), counted("replayed"))
+    assert replayed == stepped
+    assert any(e.truncated for e in stepped)
+    assert rows["replayed"] < rows["stepped"]

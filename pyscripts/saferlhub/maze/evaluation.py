@@ -112,6 +112,12 @@ def rollout_steps(
     steps {position, q, action, reward, return, entered, cell} (cell: where the
     agent is after the step). `known_optimal`: optimal returns already solved
     (original rewards), used instead of solving those mazes again.
+
+    The greedy policy sees only the board and the agent's cell, so once an episode
+    is back in a (board, cell) state it had, it repeats the moves since then until
+    the step limit: those steps are filled in without asking the network again
+    (exactly the moves, rewards and bumps a network call per step would give; not
+    when `trace` asks for each step's Q-values).
     """
     known = known_optimal if known_optimal and rewards == ORIGINAL_REWARDS else {}
     boards = list(mazes)
@@ -124,8 +130,29 @@ def rollout_steps(
     counts = [{Cell.CROP: 0, Cell.HUMAN: 0, Cell.WALL: 0} for _ in boards]
     finished = [False] * len(boards)
     traces: list[list[dict]] = [[] for _ in boards]
+    # Per episode, since its board last changed: the step at which the agent stood in each
+    # cell, and each step's (action, reward, what it entered), to replay a cycle.
+    seen: list[dict[Pos, int]] = [{} for _ in boards]
+    moves: list[list[tuple[Action, float, Cell]]] = [[] for _ in boards]
+
+    def replays_a_cycle(i: int) -> bool:
+        """Back in a (board, cell) state it had: repeat the moves since then to the step limit."""
+        first = seen[i].setdefault(positions[i], len(moves[i]))
+        if first == len(moves[i]):
+            return False
+        cycle = moves[i][first:]  # no item is taken inside it: the board is unchanged
+        for k in range(max_steps - len(actions[i])):
+            action, reward, entered = cycle[k % len(cycle)]
+            actions[i].append(action)
+            totals[i] += reward  # step by step: the same float sum as stepping
+            if entered in counts[i]:
+                counts[i][entered] += 1
+        return True
+
     running = list(range(len(boards)))
     for _ in range(max_steps):
+        if not trace:
+            running = [i for i in running if not replays_a_cycle(i)]
         if not running:
             break
         obs = array("f")
@@ -142,6 +169,10 @@ def rollout_steps(
             result = transition(boards[i], positions[i], action, rewards)
             if result.maze is not boards[i]:
                 rows[i] = _board_row(result.maze)
+                seen[i].clear()
+                moves[i].clear()
+            else:
+                moves[i].append((action, result.reward, result.entered))
             boards[i], positions[i] = result.maze, result.position
             actions[i].append(action)
             totals[i] += result.reward
