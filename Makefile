@@ -11,11 +11,11 @@ PORT    ?= 8000
 SITE_DIR ?= site
 export SITE_DIR
 # Test files run in parallel, one pytest-xdist worker per core; TEST_JOBS=0 runs them in
-# one process (easier to debug).
+# one process (easier to debug). Each step prints its 15 slowest tests, to show where time goes.
 TEST_JOBS ?= auto
-PYTEST  := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
+PYTEST  := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile --durations=15
 # The browser tests group by file too, except the one-test-per-page files (tests/e2e/conftest.py).
-PYTEST_E2E := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadgroup
+PYTEST_E2E := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadgroup --durations=15
 # Material prints a long banner about MkDocs 2 on every build; it is not ours to act on.
 export NO_MKDOCS_2_WARNING := 1
 
