@@ -18,6 +18,32 @@ const MAX_COUNT = 10_000;
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const signed = (x) => (x < 0 ? "−" : "") + Math.abs(x).toFixed(2);
 
+// The settings and the last run, kept for this tab: "Open in the editor" then Back
+// mounts the page afresh, and a reader expects to find the run they left. (Material's
+// instant navigation rewrites history.state with scroll offsets, so the tab's
+// sessionStorage, keyed by the page, is where they are kept.)
+function keptRun(key) {
+  try {
+    return JSON.parse(sessionStorage.getItem(key) ?? "null") ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function keepRun(key, entry) {
+  const next = { ...keptRun(key), ...entry };
+  try {
+    sessionStorage.setItem(key, JSON.stringify(next));
+  } catch {
+    // Storage full or blocked: the settings at least, or nothing.
+    try {
+      sessionStorage.setItem(key, JSON.stringify({ settings: next.settings }));
+    } catch {
+      /* nothing can be kept in this tab */
+    }
+  }
+}
+
 function playLink(rows) {
   const url = new URL("../play/", location.href);
   url.search = "";
@@ -30,6 +56,7 @@ export async function mountMazeOod(root, python) {
   if (root.dataset.mounted) return;
   root.dataset.mounted = "true";
   root.dataset.state = "loading";
+  const keptKey = `saferlhub-maze-ood:${location.pathname}`;
 
   // ---- layout ------------------------------------------------------------------
   const countInput = el("input", { id: "maze-ood-count", type: "number", min: "1", max: String(MAX_COUNT), step: "1", value: "1000", inputmode: "numeric" });
@@ -221,7 +248,7 @@ export async function mountMazeOod(root, python) {
         { agents: names, count: total, seed: settings.seed, chunk, live: true },
         {
           agents,
-          shouldStop: () => stopRequested,
+          shouldStop: () => stopRequested || !root.isConnected,
           onProgress: (progress) => {
             bar.value = progress.done / progress.count;
             if (progress.report) {
@@ -232,6 +259,11 @@ export async function mountMazeOod(root, python) {
         },
       );
       const seconds = (performance.now() - started) / 1000;
+      if (!root.isConnected) {
+        // The reader left mid-run (Open in the editor, say): keep what finished for Back.
+        keepRun(keptKey, { settings: shownSettings(), report: result, status: `Stopped when you left the page: kept the ${count(result.done)} of ${count(result.count)} mazes per distribution that every agent had finished.` });
+        return;
+      }
       if (result.done) render(result);
       window.saferlhubMaze.lastReport = result;
       bar.value = result.done / result.count;
@@ -240,6 +272,7 @@ export async function mountMazeOod(root, python) {
         ? `Stopped: kept the ${count(result.done)} of ${count(result.count)} mazes per distribution that every agent had finished.`
         : `Done: ${count(result.done)} mazes per distribution, ${count(result.done * setup.distributions.length * names.length)} episodes in ${seconds.toFixed(1)} s.`;
       if (!result.done) worst.replaceChildren(el("p", { text: "Stopped before any piece finished: nothing to list." }));
+      keepRun(keptKey, { settings: shownSettings(), report: result, status: status.textContent });
       await checkCards(result);
     } catch (error) {
       problems.textContent = error instanceof ModelError ? error.message : `The tests failed: ${error.message ?? error}`;
@@ -247,6 +280,27 @@ export async function mountMazeOod(root, python) {
     } finally {
       setRunning(false);
     }
+  }
+
+  const shownSettings = () => ({ count: countInput.value, seed: seedInput.value });
+  for (const input of [countInput, seedInput]) input.addEventListener("input", () => keepRun(keptKey, { settings: shownSettings() }));
+
+  /** The settings and the last run this tab kept (see keptRun), drawn as they were left. */
+  async function restoreKept() {
+    const kept = keptRun(keptKey);
+    if (kept.settings) {
+      countInput.value = String(kept.settings.count ?? countInput.value);
+      seedInput.value = String(kept.settings.seed ?? seedInput.value);
+    }
+    const report = kept.report;
+    if (!report?.agents || !Number.isInteger(report.done)) return;
+    if (report.done) render(report);
+    else worst.replaceChildren(el("p", { text: "Stopped before any piece finished: nothing to list." }));
+    window.saferlhubMaze.lastReport = report;
+    bar.value = report.count ? report.done / report.count : 0;
+    root.dataset.done = String(report.done);
+    status.textContent = `Your last run in this tab, kept while you were away: ${kept.status ?? `${count(report.done)} mazes per distribution, seed ${report.seed}.`}`;
+    await checkCards(report);
   }
 
   runButton.addEventListener("click", run);
@@ -292,11 +346,12 @@ export async function mountMazeOod(root, python) {
       seedInput.value = String(cardSettings.seed);
     }
     buildCharts();
-    setRunning(false);
     status.textContent = usable.length
       ? `Ready: ${usable.map((a) => a.agent).join(", ")} will each play ${setup.distributions.length} sets of mazes.`
       : "No agent can be used on this site (see the message below).";
     window.saferlhubMaze = { python, agents, runStepper: (task, args, opts) => runStepper(python, task, args, { agents, ...opts }) };
+    if (usable.length) await restoreKept();
+    setRunning(false);
   } catch (error) {
     root.dataset.state = "error";
     status.textContent = "The tests cannot start.";

@@ -117,6 +117,34 @@ def test_a_small_battery_equals_cpython_and_its_worst_cases_open_in_the_editor(o
     play = page.locator('[data-python="maze-play"]')
     expect(play).to_have_attribute("data-state", "ready", timeout=3 * PYTHON_READY_TIMEOUT_MS)
     expect(play.locator("#maze-play-ascii")).to_have_value("\n".join(worst["maze"]))
+    # Back: the settings and the run are where the reader left them.
+    page.go_back()
+    ood = page.locator('[data-python="maze-ood"]')
+    expect(ood).to_have_attribute("data-state", "ready", timeout=3 * PYTHON_READY_TIMEOUT_MS)
+    expect(ood.locator("#maze-ood-count")).to_have_value("12")
+    expect(ood.locator("#maze-ood-seed")).to_have_value("5")
+    expect(ood).to_have_attribute("data-done", "12")
+    expect(ood).to_have_attribute("data-match", "not-comparable")
+    expect(ood.locator(".maze-ood__status")).to_contain_text("Your last run in this tab")
+    expect(ood.locator(".maze-ood__status")).to_contain_text("Done: 12 mazes per distribution")
+    assert page.evaluate("window.saferlhubMaze.lastReport") == got
+    expect(
+        ood.locator("figure.maze-intervals").nth(0).locator(".saferlhub-chart__summary")
+    ).to_contain_text(f"{AGENTS[0]} {100 * finish:.1f}%")
+    expect(ood.locator(".maze-ood__worstblock").nth(1).locator("a.maze-ood__open")).to_have_count(
+        3 * len(AGENTS)
+    )
+
+
+def test_settings_typed_without_a_run_survive_a_reload(ood, page):
+    ood.locator("#maze-ood-count").fill("40")
+    ood.locator("#maze-ood-seed").fill("9")
+    page.reload()
+    root = page.locator('[data-python="maze-ood"]')
+    expect(root).to_have_attribute("data-state", "ready", timeout=3 * PYTHON_READY_TIMEOUT_MS)
+    expect(root.locator("#maze-ood-count")).to_have_value("40")
+    expect(root.locator("#maze-ood-seed")).to_have_value("9")
+    expect(root).not_to_have_attribute("data-done", re.compile(".*"))
 
 
 def test_stop_keeps_what_every_agent_finished(ood, page):
