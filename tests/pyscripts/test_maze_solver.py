@@ -21,8 +21,11 @@ from saferlhub.maze.generators import (
     generate_protrusion_maze,
     generate_training_maze,
 )
-from saferlhub.maze.grid import ARROWS, Action, parse_maze
+from saferlhub.maze.grid import ARROWS, Action, Cell, parse_maze
 from saferlhub.maze.solver import (
+    MAX_ITEMS_ALWAYS_SOLVED,
+    MAX_LAYERS,
+    TooManyItems,
     optimal_policy_map,
     optimal_q_function,
     optimal_return,
@@ -144,3 +147,40 @@ def test_boards_must_come_from_the_solved_maze():
     solution = solve(failure_maze("bad2"))
     with pytest.raises(ValueError):
         solution.value((0, 0), failure_maze("bad1"))
+
+
+def open_board_with_items(count, symbol="C"):
+    """An open 7x7 board with `count` items on a checkerboard: every set of them can be left."""
+    rows = [["."] * 7 for _ in range(7)]
+    rows[6][6] = "F"
+    cells = [(r, c) for r in range(7) for c in range(7) if (r + c) % 2 == 1]
+    for r, c in cells[:count]:
+        rows[r][c] = symbol
+    return parse_maze("\n".join("".join(row) for row in rows))
+
+
+def test_the_largest_maze_always_solved_fits_the_bound():
+    # The worst case for MAX_ITEMS_ALWAYS_SOLVED items: all on one open board.
+    maze = open_board_with_items(MAX_ITEMS_ALWAYS_SOLVED)
+    solution = solve(maze)
+    actions, total = solution.route()
+    board, position, crops = maze, (0, 0), 0
+    for action in actions:
+        step = transition(board, position, action)
+        board, position, crops = step.maze, step.position, crops + (step.entered is Cell.CROP)
+    # Every crop (+2 each), 16 empty steps (-0.25 each) and the finish (+10).
+    assert crops == MAX_ITEMS_ALWAYS_SOLVED
+    assert total == solution.value() == 13 * 2 - 16 * 0.25 + 10
+    assert len(solution._layers) <= MAX_LAYERS
+
+
+@pytest.mark.parametrize("symbol", ["C", "H"])
+def test_the_worst_legal_maze_is_refused_with_a_message_not_computed_for_ever(symbol):
+    # 47 items: every cell but the start and the finish. Refused after MAX_LAYERS layers
+    # (a count, not a clock: about a second in CPython).
+    maze = parse_maze("\n".join(["." + symbol * 6] + [symbol * 7] * 5 + [symbol * 6 + "F"]))
+    with pytest.raises(TooManyItems, match="this maze has 47 crops and humans") as refused:
+        solve(maze).route()
+    assert f"any maze with {MAX_ITEMS_ALWAYS_SOLVED} or fewer is always solved" in str(
+        refused.value
+    )

@@ -5,6 +5,7 @@ import pytest
 from saferlhub.maze import editor
 from saferlhub.maze.generators import FAILURE_MAZES, failure_maze
 from saferlhub.maze.grid import parse_maze, render_maze
+from saferlhub.maze.solver import MAX_ITEMS_ALWAYS_SOLVED
 from saferlhub.maze.structure import single_block_protrusions
 
 BAD2 = render_maze(failure_maze("bad2")).split("\n")
@@ -79,3 +80,25 @@ def test_facts_beside_the_maze():
     assert facts["humans"] == 1 and facts["crops"] == 1
     bad0 = editor.load(render_maze(failure_maze("bad0")))
     assert bad0["unreachable_items"] == [[6, 0]]  # the human behind the finish
+
+
+def test_too_many_items_are_refused_with_the_solvers_message():
+    # An open board with MAX_ITEMS_ALWAYS_SOLVED crops on a checkerboard: the most the
+    # solver always handles. One more item is refused; a click then skips crop and human.
+    rows = [["."] * 7 for _ in range(7)]
+    rows[6][6] = "F"
+    odd = [(r, c) for r in range(7) for c in range(7) if (r + c) % 2 == 1]
+    for r, c in odd[:MAX_ITEMS_ALWAYS_SOLVED]:
+        rows[r][c] = "C"
+    full = ["".join(row) for row in rows]
+    assert editor.load(full)["ok"]
+    r, c = odd[MAX_ITEMS_ALWAYS_SOLVED]
+    refused = editor.edit(full, r, c, "C")
+    assert not refused["ok"]
+    assert refused["error"].startswith(f"Cannot make ({r}, {c}) a crop: too many items")
+    clicked = editor.edit(full, r, c)
+    assert clicked["ok"] and clicked["maze"][r][c] == "#"
+    assert clicked["message"].startswith("Skipped a crop: too many items")
+    worst = editor.load(["." + "C" * 6, *["C" * 7] * 5, "C" * 6 + "F"])
+    assert not worst["ok"]
+    assert worst["error"].startswith("too many items for the exact solver: this maze has 47")

@@ -30,7 +30,7 @@ from saferlhub.maze.grid import (
     reachable_cells,
     render_maze,
 )
-from saferlhub.maze.solver import solve
+from saferlhub.maze.solver import TooManyItems, solve
 from saferlhub.maze.structure import (
     human_reachable,
     is_tree,
@@ -65,12 +65,25 @@ def describe(maze: Maze) -> dict:
 
 
 def load(maze: str | Sequence[str]) -> dict:
-    """Check a pasted or stored maze: {"ok": True, ...describe} or {"ok": False, "error"}."""
+    """Check a pasted or stored maze: {"ok": True, ...describe} or {"ok": False, "error"}.
+
+    The error is the parser's or the solver's (too many items) message.
+    """
     try:
-        parsed = parse_maze(_text(maze))
+        return {"ok": True, **describe(parse_maze(_text(maze)))}
     except ValueError as error:
         return {"ok": False, "error": str(error)}
-    return {"ok": True, **describe(parsed)}
+
+
+def _described(board: Maze, pos: tuple[int, int], cell: Cell) -> tuple[dict | None, str | None]:
+    """(describe of the edited board, None), or (None, why `pos` may not become `cell`)."""
+    reason = why_not(board, pos, cell)
+    if reason:
+        return None, reason
+    try:
+        return describe(_with(board, pos, cell)), None
+    except TooManyItems as error:
+        return None, str(error)
 
 
 def why_not(maze: Maze, pos: tuple[int, int], cell: Cell) -> str | None:
@@ -112,10 +125,10 @@ def edit(maze: str | Sequence[str], row: int, col: int, to: str | None = None) -
         cell = CELL_BY_SYMBOL.get(to)
         if cell not in CYCLE:
             return {"ok": False, "error": f"a cell can be one of # . C H, not {to!r}"}
-        reason = why_not(board, pos, cell)
+        facts, reason = _described(board, pos, cell)
         if reason:
             return {"ok": False, "error": f"Cannot make ({row}, {col}) {NAMES[cell]}: {reason}."}
-        return {"ok": True, "message": None, **describe(_with(board, pos, cell))}
+        return {"ok": True, "message": None, **facts}
     current = board.cell(pos)
     if pos in (START, board.finish):
         return {
@@ -126,13 +139,13 @@ def edit(maze: str | Sequence[str], row: int, col: int, to: str | None = None) -
     skipped = []
     for step in range(1, len(CYCLE)):
         cell = CYCLE[(start + step) % len(CYCLE)]
-        reason = why_not(board, pos, cell)
+        facts, reason = _described(board, pos, cell)
         if reason is None:
             message = None
             if skipped:
                 message = "; ".join(f"skipped {NAMES[c]}: {r}" for c, r in skipped)
                 message = message[0].upper() + message[1:] + "."
-            return {"ok": True, "message": message, **describe(_with(board, pos, cell))}
+            return {"ok": True, "message": message, **facts}
         skipped.append((cell, reason))
     return {"ok": False, "error": f"Cannot change ({row}, {col}): {skipped[0][1]}."}
 
