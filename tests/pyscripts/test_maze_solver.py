@@ -23,8 +23,7 @@ from saferlhub.maze.generators import (
 )
 from saferlhub.maze.grid import ARROWS, Action, Cell, parse_maze
 from saferlhub.maze.solver import (
-    MAX_ITEMS_ALWAYS_SOLVED,
-    MAX_LAYERS,
+    MAX_ITEMS,
     TooManyItems,
     optimal_policy_map,
     optimal_q_function,
@@ -159,28 +158,48 @@ def open_board_with_items(count, symbol="C"):
     return parse_maze("\n".join("".join(row) for row in rows))
 
 
-def test_the_largest_maze_always_solved_fits_the_bound():
-    # The worst case for MAX_ITEMS_ALWAYS_SOLVED items: all on one open board.
-    maze = open_board_with_items(MAX_ITEMS_ALWAYS_SOLVED)
+def test_the_largest_maze_solved_needs_every_set_of_its_items():
+    # The worst case for MAX_ITEMS items: all on one open board, where every set of them
+    # can be left, so the solver solves 2**MAX_ITEMS layers (the bound's reason).
+    maze = open_board_with_items(MAX_ITEMS)
     solution = solve(maze)
     actions, total = solution.route()
+    assert len(solution._layers) == 2**MAX_ITEMS
     board, position, crops = maze, (0, 0), 0
     for action in actions:
         step = transition(board, position, action)
         board, position, crops = step.maze, step.position, crops + (step.entered is Cell.CROP)
     # Every crop (+2 each), 16 empty steps (-0.25 each) and the finish (+10).
-    assert crops == MAX_ITEMS_ALWAYS_SOLVED
+    assert crops == MAX_ITEMS
     assert total == solution.value() == 13 * 2 - 16 * 0.25 + 10
-    assert len(solution._layers) <= MAX_LAYERS
 
 
 @pytest.mark.parametrize("symbol", ["C", "H"])
-def test_the_worst_legal_maze_is_refused_with_a_message_not_computed_for_ever(symbol):
-    # 47 items: every cell but the start and the finish. Refused after MAX_LAYERS layers
-    # (a count, not a clock: about a second in CPython).
+def test_the_worst_legal_maze_is_refused_at_once_with_a_message(symbol):
+    # 47 items: every cell but the start and the finish (2**47 sets).
     maze = parse_maze("\n".join(["." + symbol * 6] + [symbol * 7] * 5 + [symbol * 6 + "F"]))
-    with pytest.raises(TooManyItems, match="this maze has 47 crops and humans") as refused:
-        solve(maze).route()
-    assert f"any maze with {MAX_ITEMS_ALWAYS_SOLVED} or fewer is always solved" in str(
-        refused.value
+    with pytest.raises(TooManyItems) as refused:
+        solve(maze)
+    assert str(refused.value) == (
+        "too many items for the exact solver: this maze has 47 crops and humans, and the "
+        "solver works through every set of them that could still be on the board "
+        "(140,737,488,355,328 sets); it takes at most 13 (8,192 sets): remove some"
     )
+
+
+def test_items_that_cannot_be_taken_do_not_count():
+    # A crop whose only open neighbour is the finish can never be taken.
+    walled = parse_maze(
+        """
+        .......
+        .......
+        .......
+        .......
+        ......#
+        .....#C
+        ......F
+        """
+    )
+    assert solve(walled, max_items=0).value() == 10 - 11 * 0.25
+    with pytest.raises(TooManyItems):
+        solve(failure_maze("bad2"), max_items=1)

@@ -5,7 +5,7 @@ import pytest
 from saferlhub.maze import editor
 from saferlhub.maze.generators import FAILURE_MAZES, failure_maze
 from saferlhub.maze.grid import parse_maze, render_maze
-from saferlhub.maze.solver import MAX_ITEMS_ALWAYS_SOLVED
+from saferlhub.maze.solver import MAX_ITEMS
 from saferlhub.maze.structure import single_block_protrusions
 
 BAD2 = render_maze(failure_maze("bad2")).split("\n")
@@ -83,16 +83,16 @@ def test_facts_beside_the_maze():
 
 
 def test_too_many_items_are_refused_with_the_solvers_message():
-    # An open board with MAX_ITEMS_ALWAYS_SOLVED crops on a checkerboard: the most the
-    # solver always handles. One more item is refused; a click then skips crop and human.
+    # An open board with MAX_ITEMS crops on a checkerboard: the most the solver
+    # takes. One more item is refused; a click then skips crop and human.
     rows = [["."] * 7 for _ in range(7)]
     rows[6][6] = "F"
     odd = [(r, c) for r in range(7) for c in range(7) if (r + c) % 2 == 1]
-    for r, c in odd[:MAX_ITEMS_ALWAYS_SOLVED]:
+    for r, c in odd[:MAX_ITEMS]:
         rows[r][c] = "C"
     full = ["".join(row) for row in rows]
     assert editor.load(full)["ok"]
-    r, c = odd[MAX_ITEMS_ALWAYS_SOLVED]
+    r, c = odd[MAX_ITEMS]
     refused = editor.edit(full, r, c, "C")
     assert not refused["ok"]
     assert refused["error"].startswith(f"Cannot make ({r}, {c}) a crop: too many items")
@@ -102,3 +102,32 @@ def test_too_many_items_are_refused_with_the_solvers_message():
     worst = editor.load(["." + "C" * 6, *["C" * 7] * 5, "C" * 6 + "F"])
     assert not worst["ok"]
     assert worst["error"].startswith("too many items for the exact solver: this maze has 47")
+    assert worst["error"] == editor.from_link("." + "C" * 47 + "F")["error"]
+
+
+@pytest.mark.parametrize(
+    ("link", "error"),
+    [
+        ("garbage", "it has 7 symbols; a maze needs 49, 7 rows of 7 from the top row down"),
+        ("".join(BAD2)[:48], "it has 48 symbols; a maze needs 49"),
+        ("".join(BAD2) + ".", "it has 50 symbols; a maze needs 49"),
+        ("".join(BAD2).replace("F", "."), "no finish: mark one cell with 'F'"),
+        ("".join(BAD2).replace("H", "F"), "more than one finish 'F', at [(0, 6), (6, 6)]"),
+        ("".join(BAD2).replace("C", "c"), "unknown symbol 'c' at row 4, column 2"),
+        ("".join(BAD2).replace("C", "x"), "unknown symbol 'x' at row 4, column 2"),
+        ("".join(BAD2).replace("C", " "), "unknown symbol ' ' at row 4, column 2"),
+        ("".join(BAD2[:6]) + ".....#F".replace(".#F", "##F"), "no path from the start (0, 0)"),
+        ("/".join(BAD2[:6]), "expected 7 rows, got 6"),
+    ],
+)
+def test_a_bad_link_gets_the_parsers_message_and_keeps_its_text(link, error):
+    result = editor.from_link(link)
+    assert not result["ok"] and result["error"].startswith(error)
+    if len(link) == 49:
+        assert result["text"] == "\n".join(link[7 * r : 7 * r + 7] for r in range(7))
+        assert result["error"] == editor.load(result["text"])["error"]  # as the text box says
+
+
+def test_a_good_link_row_by_row_or_with_slashes():
+    assert editor.from_link("".join(BAD2)) == editor.load(BAD2)
+    assert editor.from_link("/".join(BAD2)) == editor.load(BAD2)

@@ -5,7 +5,8 @@ through here, so the editor refuses exactly what the maze code refuses: the
 start and the finish are fixed, the finish must stay reachable from the start,
 and items never sit on the start or the finish. Each answer carries the facts
 the page shows beside the maze (the exact optimal return and route, whether a
-human can be reached, the one-block protrusions).
+human can be reached, the one-block protrusions). Cells are (row, column),
+counted from 0 at the top left, in every message, as everywhere on the site.
 """
 
 from __future__ import annotations
@@ -73,6 +74,27 @@ def load(maze: str | Sequence[str]) -> dict:
         return {"ok": True, **describe(parse_maze(_text(maze)))}
     except ValueError as error:
         return {"ok": False, "error": str(error)}
+
+
+def from_link(text: str) -> dict:
+    """Check the maze of a shared link (`?maze=`): 49 symbols row by row, or rows split by '/'.
+
+    Returns `load`'s answer; a failure also carries "text", the link's maze as the
+    page's text box shows it, so the reader can fix it there.
+    """
+    if "/" in text or "\n" in text:
+        rows = text.replace("/", "\n").split("\n")
+    elif len(text) == SIZE * SIZE:
+        rows = [text[SIZE * r : SIZE * (r + 1)] for r in range(SIZE)]
+    else:
+        return {
+            "ok": False,
+            "error": f"it has {len(text)} symbols; a maze needs {SIZE * SIZE}, "
+            f"{SIZE} rows of {SIZE} from the top row down",
+            "text": text,
+        }
+    result = load(rows)
+    return result if result["ok"] else {**result, "text": "\n".join(rows)}
 
 
 def _described(board: Maze, pos: tuple[int, int], cell: Cell) -> tuple[dict | None, str | None]:

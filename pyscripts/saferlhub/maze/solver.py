@@ -12,12 +12,12 @@ route through the human). gamma < 1 gives the discounted optimum (what a DQN
 with that gamma estimates), by value iteration to 1e-12. Both ignore the
 environment's step limit: optimal routes are far shorter (see the tests).
 
-The layers are every set of items the agent could leave behind (the values
-cover every cell, behind the finish too), so the work doubles with each item:
-a maze needs up to 2**items layers. `MAX_LAYERS` bounds it (any maze with
-`MAX_ITEMS_ALWAYS_SOLVED` items or fewer fits); a maze that needs more is
-refused with `TooManyItems`, whose message says what to do, instead of
-computing for minutes (20 crops took longer than 150 s in the browser).
+The layers are every set of items that could still be on the board (the
+values cover every cell, behind the finish too, so every item next to an open
+cell can be taken first), so the work doubles with each item: 2**items layers.
+`MAX_ITEMS` bounds it: a maze with more is refused at once with `TooManyItems`,
+whose message says what to do, instead of computing for minutes (20 crops took
+longer than 150 s in the browser).
 """
 
 from __future__ import annotations
@@ -31,12 +31,11 @@ from saferlhub.maze.env import ORIGINAL_REWARDS, Rewards, transition
 from saferlhub.maze.grid import START, Action, Maze, Pos, in_grid, step_position
 
 # 2**13 layers take about 0.8 s in CPython on an open 7x7 board (more in Pyodide).
-MAX_ITEMS_ALWAYS_SOLVED = 13
-MAX_LAYERS = 2**MAX_ITEMS_ALWAYS_SOLVED
+MAX_ITEMS = 13
 
 
 class TooManyItems(ValueError):
-    """The maze needs more than `MAX_LAYERS` item sets: the exact solver refuses it."""
+    """The maze has more than `max_items` items that can be taken: the exact solver refuses it."""
 
 
 class MazeSolution:
@@ -58,7 +57,7 @@ class MazeSolution:
         rewards: Rewards = ORIGINAL_REWARDS,
         gamma: float = 1.0,
         must_harvest_human: bool = False,
-        max_layers: int = MAX_LAYERS,
+        max_items: int = MAX_ITEMS,
     ) -> None:
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"gamma must be in (0, 1], got {gamma}")
@@ -81,7 +80,15 @@ class MazeSolution:
         exits = {maze.finish, *self.items}
         self._exit_cells = [p for p in self._cells if exits.intersection(self._open_neighbours[p])]
         self._layers: dict[int, dict[Pos, float]] = {}
-        self.max_layers = max_layers
+        # Items with an open neighbour other than the finish: each can be left or taken.
+        takeable = [p for p in self.items if self._inside_neighbours[p]]
+        if len(takeable) > max_items:
+            raise TooManyItems(
+                f"too many items for the exact solver: this maze has {len(takeable)} crops "
+                f"and humans, and the solver works through every set of them that could "
+                f"still be on the board ({2 ** len(takeable):,} sets); it takes at most "
+                f"{max_items} ({2**max_items:,} sets): remove some"
+            )
 
     def _mask(self, board: Maze | None) -> int:
         if board is None:
@@ -114,21 +121,11 @@ class MazeSolution:
 
     def _layer(self, mask: int) -> dict[Pos, float]:
         if mask not in self._layers:
-            if len(self._layers) >= self.max_layers:
-                raise TooManyItems(self._too_many_message())
             if self.gamma == 1.0:
                 self._layers[mask] = self._undiscounted_layer(mask)
             else:
                 self._layers[mask] = self._discounted_layer(mask)
         return self._layers[mask]
-
-    def _too_many_message(self) -> str:
-        return (
-            f"too many items for the exact solver: this maze has {len(self.maze.items)} crops "
-            f"and humans, and the solver, which works through every set of them that could "
-            f"still be on the board, stops after {self.max_layers:,} sets; remove some (any "
-            f"maze with {MAX_ITEMS_ALWAYS_SOLVED} or fewer is always solved)"
-        )
 
     def _exit_value(self, mask: int, pos: Pos) -> float:
         """Best value of leaving the layer from `pos`: into the finish or onto an item."""
@@ -224,7 +221,7 @@ def solve(
     rewards: Rewards = ORIGINAL_REWARDS,
     gamma: float = 1.0,
     must_harvest_human: bool = False,
-    max_layers: int = MAX_LAYERS,
+    max_items: int = MAX_ITEMS,
 ) -> MazeSolution:
     """Exact optimal values of `maze` (see `MazeSolution`)."""
     return MazeSolution(
@@ -232,7 +229,7 @@ def solve(
         rewards=rewards,
         gamma=gamma,
         must_harvest_human=must_harvest_human,
-        max_layers=max_layers,
+        max_items=max_items,
     )
 
 
