@@ -20,14 +20,18 @@ what to read on a shared machine.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import statistics
 import time
+from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote
 
 from playwright.sync_api import sync_playwright
 
-from tests.e2e.harness import CHROMIUM_ARGS, SITE, find_chromium, site_server
+from tests.e2e.harness import BASE_PATH, CHROMIUM_ARGS, SITE, find_chromium, site_server
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
@@ -35,6 +39,7 @@ AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
 COUNT = int(os.environ.get("MAZE_BENCH_COUNT", "1000"))
 DREAM = {"restarts": 16, "steps": 200, "starts": ["scene", "training", "random"], "seed": 0}
 TIMEOUT_MS = 3_600_000
+PLAY_RUNS = 3
 
 
 def use_the_sites_battery_sets() -> None:
@@ -45,24 +50,35 @@ def use_the_sites_battery_sets() -> None:
     battery_sets.install(json.loads(path.read_text()))
 
 
-def cpython_seconds(task: str, args: dict) -> float:
+def cpython_seconds(task: str, args: dict) -> tuple[float, float]:
+    """Seconds for the task, and the share of them in onnxruntime (one thread)."""
     from export.evaluate import onnx_network
     from saferlhub.maze import stepper
     from saferlhub.maze.dream_stepper import DreamSession
 
     use_the_sites_battery_sets()
-    network = onnx_network(MODELS)
+    timed = onnx_network(MODELS)
+    network_seconds = [0.0]
+
+    def network(call):
+        start = time.perf_counter()
+        try:
+            return timed(call)
+        finally:
+            network_seconds[0] += time.perf_counter() - start
+
     warm = stepper.Battery(AGENTS, 1) if task == "battery" else None
     if warm:  # sessions created outside the timing, as in the browser
         stepper.drive(warm.steps(), network)
     else:
         stepper.drive(DreamSession(AGENTS, {"maze": "bad2"}, steps=1, restarts=1).run(), network)
+    network_seconds[0] = 0.0
     start = time.perf_counter()
     if task == "battery":
         stepper.drive(stepper.Battery(**args).steps(), network)
     else:
         stepper.drive(DreamSession(**args).run(), network)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, network_seconds[0]
 
 
 BROWSER_RUN = """async ([task, args]) => {
@@ -88,12 +104,47 @@ def browser_seconds(page, task: str, args: dict) -> tuple[float, dict]:
     return run["ms"] / 1000, split
 
 
+def gzip_bytes(responses: list[tuple[str, int]]) -> int:
+    """What the files would weigh gzip-compressed (level 6), as a compressing static host
+    sends them; files the site does not have (the bench's own pages) count as sent."""
+    total = 0
+    for path, sent in responses:
+        file = SITE / unquote(path[len(BASE_PATH) :]) if path.startswith(BASE_PATH) else None
+        if file and file.is_dir():
+            file = file / "index.html"
+        if file and file.is_file() and sent == file.stat().st_size:
+            total += len(gzip.compress(file.read_bytes(), compresslevel=6))
+        else:
+            total += sent
+    return total
+
+
+def fetched_twice(responses: list[tuple[str, int]]) -> list[str]:
+    """Paths the server sent more than once (with a body)."""
+    counts = Counter(path for path, sent in responses if sent)
+    return sorted(path for path, n in counts.items() if n > 1)
+
+
+def bare_start_ms(browser, server) -> int:
+    """The reference: bare Pyodide and bare onnxruntime-web (a session per agent's
+    Q-network) started together, cold, from the site's own files."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    origin = server.url[: -len(BASE_PATH) + 1]
+    page.goto(f"{origin}__bench__/bare-maze.html?base={BASE_PATH}")
+    page.wait_for_function("window.readyAt", timeout=TIMEOUT_MS)
+    ms = page.evaluate("window.readyAt")
+    context.close()
+    return round(ms)
+
+
 def play_first_step(browser, server) -> dict:
     """Cold profile, the site's service worker blocked (it precaches the whole site for
     offline use in the background, which is not what the first step needs)."""
     context = browser.new_context(service_workers="block")  # cold: a fresh, empty profile
     page = context.new_page()
     server.bytes_sent = 0
+    server.responses.clear()
     page.goto(server.url + "maze/play/")
     root = page.locator('[data-python="maze-play"]')
     page.locator('[data-python="maze-play"][data-state="ready"]').wait_for(timeout=TIMEOUT_MS)
@@ -107,6 +158,7 @@ def play_first_step(browser, server) -> dict:
     at_first_step = server.bytes_sent
     page.wait_for_load_state("networkidle")
     sent = server.bytes_sent
+    responses = list(server.responses)
     context.close()
     context = browser.new_context(service_workers="block")
     page = context.new_page()
@@ -121,17 +173,38 @@ def play_first_step(browser, server) -> dict:
         "first_step_ms": round(ms),
         "bytes_at_first_step": at_first_step,
         "bytes": sent,
+        "gzip_bytes": gzip_bytes(responses),
+        "fetched_twice": fetched_twice(responses),
         "blackjack_train_bytes": blackjack,
     }
+
+
+def network_line(figures: dict) -> str:
+    return (
+        f"  networks: onnxruntime-web {figures['browser_split']['onnxruntime_web_s']} s, "
+        f"onnxruntime (1 thread, same batches) {figures['cpython_onnxruntime_network_s']} s: "
+        f"ratio {figures['network_ratio_web_over_onnxruntime_1_thread']} (goal: 1.5 or less)"
+    )
 
 
 def run() -> dict:
     battery_args = {"agents": AGENTS, "count": COUNT, "seed": 1, "chunk": 250}
     dream_args = {"agents": AGENTS, "scene": {"maze": "bad2"}, **DREAM}
     results = {"agents": AGENTS, "battery_mazes_per_distribution": COUNT}
-    with site_server() as server, sync_playwright() as playwright:
+    pages = Path(__file__).resolve().parent / "pages"
+    with site_server(extra={"/__bench__/": pages}) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-        results["play"] = play_first_step(browser, server)
+        bare = []
+        plays = []
+        for _ in range(PLAY_RUNS):  # alternate, so machine load hits both alike
+            bare.append(bare_start_ms(browser, server))
+            plays.append(play_first_step(browser, server))
+        results["play"] = plays[0] | {
+            "first_step_ms": statistics.median(p["first_step_ms"] for p in plays),
+            "runs_first_step_ms": [p["first_step_ms"] for p in plays],
+            "bare_start_ms": statistics.median(bare),
+            "runs_bare_start_ms": bare,
+        }
         context = browser.new_context()
         page = context.new_page()
         page.goto(server.url + "maze/ood/")
@@ -141,34 +214,51 @@ def run() -> dict:
             web[task], split[task] = browser_seconds(page, task, args)
         context.close()
         browser.close()
-    native = {
-        "battery": cpython_seconds("battery", battery_args),
-        "dream": cpython_seconds("dream", dream_args),
-    }
+    native, native_network = {}, {}
+    for task, args in (("battery", battery_args), ("dream", dream_args)):
+        native[task], native_network[task] = cpython_seconds(task, args)
     for task in ("battery", "dream"):
+        web_network = split[task]["onnxruntime_web_s"]
         results[task] = {
             "browser_s": round(web[task], 2),
             "cpython_onnxruntime_s": round(native[task], 2),
             "ratio": round(web[task] / native[task], 2),
+            "goal_ratio_at_most_2": web[task] / native[task] <= 2.0,
             "goal_browser_under_2s": web[task] < 2.0,
             "browser_split": split[task],
+            "cpython_onnxruntime_network_s": round(native_network[task], 2),
+            "network_ratio_web_over_onnxruntime_1_thread": round(
+                web_network / native_network[task], 2
+            ),
         }
     print(f"OOD battery, {COUNT:,} mazes x 3 distributions x {len(AGENTS)} agents, models loaded")
     print(f"  Chromium (Pyodide + onnxruntime-web)  {web['battery']:8.2f} s")
     print(f"  CPython + onnxruntime (reference)      {native['battery']:8.2f} s")
     print(f"  ratio {results['battery']['ratio']}  (goal: under 2 s in the browser)")
     print(f"  browser split: {split['battery']}")
+    print(network_line(results["battery"]))
     print(f"Dreaming, {DREAM['restarts']} restarts x {DREAM['steps']} steps x {len(AGENTS)} agents")
     print(f"  Chromium                               {web['dream']:8.2f} s")
     print(f"  CPython + onnxruntime (reference)      {native['dream']:8.2f} s")
     print(f"  ratio {results['dream']['ratio']}  (goal: under 2 s in the browser)")
     print(f"  browser split: {split['dream']}")
+    print(network_line(results["dream"]))
     play = results["play"]
-    print("Play page, cold profile: navigation to the first agent step")
+    play_ratio = play["first_step_ms"] / play["bare_start_ms"]
+    play["ratio_to_bare_start"] = round(play_ratio, 2)
+    play["goal_ratio_at_most_1_3"] = play_ratio <= 1.3
+    print(f"Play page, cold profile: navigation to the first agent step, median of {PLAY_RUNS}")
     print(
         f"  {play['first_step_ms']} ms, {play['bytes_at_first_step'] / 1e6:.2f} MB sent by then "
-        f"({play['bytes'] / 1e6:.2f} MB once the page is idle)"
+        f"({play['bytes'] / 1e6:.2f} MB once the page is idle; "
+        f"{play['gzip_bytes'] / 1e6:.2f} MB gzip-compressed)"
     )
+    print(
+        f"  bare Pyodide + onnxruntime-web start (reference): {play['bare_start_ms']} ms; "
+        f"ratio {play_ratio:.2f} (goal: 1.3 or less)"
+    )
+    print(f"  runs: page {play['runs_first_step_ms']}, bare {play['runs_bare_start_ms']}")
+    print(f"  files sent more than once: {play['fetched_twice'] or 'none'}")
     reference = play["blackjack_train_bytes"] / 1e6
     print(f"  a Blackjack page (reference, no onnxruntime): {reference:.2f} MB")
     return results

@@ -64,6 +64,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     bytes_sent = 0  # response bodies, for the benchmarks
+    # (URL path, body bytes) of every response, for the benchmarks; reset it with bytes_sent.
+    responses: list[tuple[str, int]]
 
     def handle_error(self, request, client_address):
         # A browser closing a connection mid-download (a page navigated away) is normal.
@@ -115,8 +117,10 @@ def site_server(directory: Path = SITE, extra: dict[str, Path] | None = None) ->
             before = source.tell()
             super().copyfile(source, outputfile)
             self.server.bytes_sent += source.tell() - before
+            self.server.responses.append((urlparse(self.path).path, source.tell() - before))
 
     server = _Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
+    server.responses = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}"
