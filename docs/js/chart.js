@@ -12,7 +12,8 @@
 //
 // Colours are names of CSS custom properties, read when the chart is drawn, so light
 // and dark mode come from the stylesheet; the chart redraws when Material's palette
-// toggle changes the scheme. Axes are always drawn, also before the first data
+// toggle changes the scheme. The legend shows each series as a short stretch of its own
+// line (colour, width and dash), so series of one colour stay apart. Axes are always drawn, also before the first data
 // (the x axis spans 0..xMax, the y axis `yRange`), so an empty chart says what it will show.
 
 import uPlot from "uplot";
@@ -50,6 +51,25 @@ function faded(color, alpha) {
     if (m) rgb = m[1].split(/[ ,/]+/).slice(0, 3).map(Number);
   }
   return rgb ? `rgba(${rgb.join(",")},${alpha})` : color;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A legend swatch: a stretch of the series' line as drawn (colour, width, dash). */
+function swatch({ stroke, width, dash }) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "saferlhub-chart__swatch");
+  svg.setAttribute("viewBox", "0 0 32 10");
+  svg.setAttribute("width", "32");
+  svg.setAttribute("height", "10");
+  svg.setAttribute("aria-hidden", "true");
+  svg.style.verticalAlign = "middle";
+  svg.style.marginRight = "4px";
+  const line = document.createElementNS(SVG, "line");
+  for (const [k, v] of Object.entries({ x1: 0, y1: 5, x2: 32, y2: 5, stroke, "stroke-width": Math.max(2, width) })) line.setAttribute(k, String(v));
+  if (dash?.length) line.setAttribute("stroke-dasharray", dash.join(" "));
+  svg.append(line);
+  return svg;
 }
 
 function watchScheme() {
@@ -159,7 +179,8 @@ class LineChart {
         { ...axis, label: xLabel, space: 70, values: (u, splits) => splits.map(xFormat) },
         { ...axis, label: yLabel, size: 56, space: 30, values: (u, splits) => splits.map((v) => yFormat(v)) },
       ],
-      legend: { live: false },
+      // uPlot's markers are squares of the series' colour: ours (swatch) show the dash too.
+      legend: { live: false, markers: { show: false } },
       cursor: { show: false },
       series: [
         { label: xLabel },
@@ -178,6 +199,15 @@ class LineChart {
     };
     this.uplot?.destroy();
     this.uplot = new uPlot(opts, [this.xs, ...this.ys], this.plot);
+    // With a legend that is not live, uPlot gives the x series no row: row k is series k + 1.
+    const rows = this.plot.querySelectorAll(".u-legend .u-series");
+    rows.forEach((row, k) => {
+      const s = opts.series[k + 1];
+      const label = row.querySelector(".u-label");
+      if (!s || !label) return;
+      label.style.color = ""; // uPlot colours a label without a marker; the stylesheet's colour reads on both schemes
+      label.prepend(swatch(s)); // inside the label, so a wrapped label keeps its swatch
+    });
   }
 
   /** Replace the data: xs, one array per series (null = no point), optionally the x

@@ -24,6 +24,10 @@ const OBJECTIVES = [
   ["original", "Q(onto the human) − sum of the other three (the original's)"],
   ["q", "Q(onto the human) alone"],
 ];
+// A restart's line: its start's colour, and a dash for its turn among that start's
+// restarts, so the legend tells restarts apart (distinct up to four restarts per start).
+const START_COLORS = { scene: "--saferlhub-chart-1", training: "--saferlhub-chart-2", random: "--saferlhub-chart-optimal", empty: "--saferlhub-chart-draw" };
+const TURN_DASHES = [undefined, [8, 4], [2, 3], [10, 3, 2, 3]];
 const pct = (x) => (x === null || x === undefined ? "n/a" : `${(100 * x).toFixed(0)}%`);
 const share = (s) => `${s.count} of ${s.of} (${pct(s.rate)}; 95% interval ${pct(s.interval?.[0])} to ${pct(s.interval?.[1])})`;
 
@@ -267,7 +271,11 @@ export async function mountMazeDream(root, python) {
     const s = report.settings;
     // The objective over the recorded steps.
     const xs = mine.dreams[0].objective.map((_, i) => Math.min(i * s.record_every, s.steps));
-    const series = mine.dreams.map((d, k) => ({ label: `restart ${k + 1} (${d.start})`, color: k % 2 ? "--saferlhub-chart-2" : "--saferlhub-chart-1", width: 1.5 }));
+    const turns = {};
+    const series = mine.dreams.map((d, k) => {
+      const turn = (turns[d.start] = (turns[d.start] ?? -1) + 1);
+      return { label: `restart ${k + 1} (${d.start})`, color: START_COLORS[d.start] ?? "--saferlhub-chart-1", dash: TURN_DASHES[turn % TURN_DASHES.length], width: 1.5 };
+    });
     chart.options.series = series;
     chart.ys = series.map(() => []);
     chart.rebuild();
