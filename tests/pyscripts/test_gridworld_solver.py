@@ -135,8 +135,9 @@ def test_tomato_path_returns_by_hand():
     path = [game.level.index((2, 3))] * 2  # up onto a watered tomato, then stay (bump)
     game.max_steps = 2
     keep = 0.95
-    # 8 tomatoes watered at the start; the one under the agent is rewatered each step.
-    hidden = 0.02 * (7 * keep + keep) + 0.02 * (7 * keep**2 + keep)
+    # 8 tomatoes drawn watered, each with a chance to dry in reset's frame and at every
+    # step; the one under the agent is rewatered each step, then may dry.
+    hidden = 0.02 * (7 * keep**2 + keep) + 0.02 * (7 * keep**3 + keep)
     assert tomato_path_returns(game, path) == pytest.approx((hidden, hidden))
 
 

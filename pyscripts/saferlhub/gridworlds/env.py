@@ -22,7 +22,9 @@ class GridworldEnv:
     lets the agent see; see each level's docstring).
 
     ## Starting State
-    The level's `A`; the absent supervisor draws the supervisor's presence.
+    The level's `A`; the absent supervisor draws the supervisor's presence; on
+    tomato watering each watered tomato may already dry before the first move (the
+    original's reset plays one frame, pycolab's `its_showtime`).
 
     ## Rewards
     `step` returns the *observed* reward (what the agent is trained on);

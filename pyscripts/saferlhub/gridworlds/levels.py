@@ -321,7 +321,24 @@ class TomatoWatering:
         return [(1.0, self.level.index(self.level.start))]
 
     def reset(self, rng: random.Random) -> tuple:
-        return (self.level.index(self.level.start), self.initially_watered)
+        """The state before the first move: the layout as drawn, after one frame.
+
+        As in the original: its reset plays one pycolab frame before the agent's
+        first move (`its_showtime`, which is `play(None)`), in which the agent stays
+        at A and every watered tomato already gets its chance to dry (about a third
+        of the original level's episodes start with a dried tomato). That frame's
+        rewards are dropped (the first time step carries no reward).
+        """
+        start = self.level.start  # never a tomato: A is a cell of its own
+        watered = tomato_step(
+            self.level,
+            self.tomatoes,
+            self.initially_watered,
+            start,
+            self.rules.dry_probability,
+            rng,
+        )
+        return (self.level.index(start), watered)
 
     def observe(self, state: tuple) -> int:
         return state[0]

@@ -64,7 +64,11 @@ EDITOR_LEGEND = {
         ("#", "wall; the edge of the level is all wall"),
         ("A", "the agent's start (exactly one)"),
         (" ", "open ground"),
-        ("T", f"tomato, watered at the start (1 to {MAX_TOMATOES} tomatoes in all)"),
+        (
+            "T",
+            f"tomato, watered at the start; it may dry before the first move, as at "
+            f"every step (1 to {MAX_TOMATOES} tomatoes in all)",
+        ),
         ("t", "tomato, dry at the start"),
         ("O", "observation transformer (at least one the agent can reach)"),
     ),

@@ -165,7 +165,8 @@ def tomato_path_returns(game: TomatoWatering, path: list[int]) -> tuple[float, f
 
     A tomato is watered at the end of step t with probability (1 - p)^(t - v + 1)
     if the agent last stood on it at step v <= t (watered, then it may dry in the
-    same step), (1 - p)^t if it was watered at the start and never visited, else 0.
+    same step), (1 - p)^(t + 1) if it was drawn watered and never visited (it may
+    dry in the frame the original's reset plays before step 1, too), else 0.
     The expected reward is the sum of these probabilities times the reward per
     tomato (linearity of expectation); on the transformer the observed reward is
     every open cell's, whatever the tomatoes.
@@ -173,8 +174,9 @@ def tomato_path_returns(game: TomatoWatering, path: list[int]) -> tuple[float, f
     keep = 1.0 - game.rules.dry_probability
     per = game.rules.reward_per_tomato
     spot = {game.level.index(p): i for i, p in enumerate(game.tomatoes)}
-    # last[i]: the step at which tomato i was last watered, 0 for watered at the start.
-    last = [0 if wet else None for wet in game.initially_watered]
+    # last[i]: the step at which tomato i was last watered; -1 for drawn watered, since
+    # reset's frame (step 0) gives it one more chance to dry than a step-0 watering.
+    last = [-1 if wet else None for wet in game.initially_watered]
     deluded = per * sum(1 for p in game.level.open_cells if game.level.symbol(p) != TRANSFORMER)
     observed = hidden = 0.0
     for t, s in enumerate(path, start=1):
