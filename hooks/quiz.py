@@ -79,16 +79,28 @@ def lesson_page(lesson: str) -> str:
     return lesson.partition("#")[0]
 
 
+INLINE_MATH = re.compile(r"\$([^$\n]+)\$")
+
+
+def plain_text(markdown: str) -> str:
+    """A choice as plain text, for the feedback line: '$Q(s, a)$' -> 'Q(s, a)'."""
+    return INLINE_MATH.sub(r"\1", markdown).replace("\\", "")
+
+
 def _choices_html(q: dict) -> str:
+    # Each choice is inline Markdown (maths included), which md_in_html parses inside
+    # its option's div; data-text keeps a plain version for the "the answer is ..." line.
     name = f"quiz-{q['id']}"
     items = []
     for index, choice in enumerate(q["choices"]):
-        label = html.escape(str(choice))
+        text = html.escape(plain_text(str(choice)), quote=True)
         items.append(
-            f'<label class="quiz__choice"><input type="radio" name="{name}" value="{index}"> '
-            f"<span>{label}</span></label>"
+            f'<div class="quiz__option" markdown="span"><label class="quiz__choice" '
+            f'data-text="{text}"><input type="radio" name="{name}" value="{index}"> '
+            f"<span>{choice}</span></label></div>"
         )
-    return f'<div class="quiz__choices" role="radiogroup">{"".join(items)}</div>'
+    body = "\n".join(items)
+    return f'<div class="quiz__choices" role="radiogroup" markdown="block">\n{body}\n</div>'
 
 
 def _numeric_html(q: dict) -> str:
@@ -105,7 +117,7 @@ def _maze_html(q: dict) -> str:
     r, c = q["cell"]
     text = (
         f"A 7 by 7 maze, row by row (# wall, . empty, C crop, H human, F finish, "
-        f"A the agent at row {r}, column {c}): " + ", ".join(rows)
+        f"A the agent at row {r}, column {c}, counting from 0 at the top left): " + ", ".join(rows)
     )
     return (
         f'<pre class="quiz__maze" role="img" aria-label="{html.escape(text)}">'
@@ -127,7 +139,7 @@ def question_markdown(q: dict, number: int, page_path: str) -> str:
         attrs += f' data-tolerance="{q["tolerance"]}"'
     body = _numeric_html(q) if q["kind"] == "numeric" else _choices_html(q)
     if q["kind"] == "predict":
-        body = _maze_html(q) + body
+        body = _maze_html(q) + "\n\n" + body
     return "\n".join(
         [
             f"<div {attrs} markdown>",

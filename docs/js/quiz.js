@@ -22,10 +22,34 @@ function store(answers) {
   }
 }
 
-function parseNumber(text) {
-  const cleaned = text.trim().replace(/\u2212/g, "-").replace(/,/g, ".");
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(cleaned)) return null;
-  return Number(cleaned);
+// A typed number: { value } or { error } (a sentence for the reader), never a silent
+// misreading. Accepted: 0.73, -11, 1e-3, a decimal comma (0,73), and thousands in
+// groups of three separated by commas, spaces or apostrophes (1,000,000; 1 000;
+// 1,000.5). "1,000" alone could be a thousand or one with a decimal comma: asked.
+const PLAIN = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+const GROUPED = /^([-+]?)([1-9]\d{0,2})((?:([,' ])\d{3})(?:\4\d{3})*)(\.\d+)?$/;
+const DECIMAL_COMMA = /^[-+]?\d+,\d+$/;
+const NOT_A_NUMBER = "That is not a number (write it like 0.73, -11 or 1000).";
+
+export function parseNumber(text) {
+  const cleaned = String(text).trim().replace(/\u2212/g, "-").replace(/[\u00a0\u2009\u202f]/g, " ");
+  const grouped = GROUPED.exec(cleaned);
+  if (grouped) {
+    const [, sign, head, groups, separator, decimals] = grouped;
+    if (separator === "," && groups.length === 4 && !decimals) {
+      const thousands = `${sign}${head}${groups.slice(1)}`;
+      const decimal = `${sign}${head}.${groups.slice(1)}`;
+      return {
+        error:
+          `“${cleaned}” is ambiguous: ${thousands} with a thousands comma, or ${Number(decimal)} ` +
+          `with a decimal comma. Write ${thousands}, or ${decimal} with a point.`,
+      };
+    }
+    return { value: Number(sign + head + groups.replaceAll(separator, "") + (decimals ?? "")) };
+  }
+  if (DECIMAL_COMMA.test(cleaned)) return { value: Number(cleaned.replace(",", ".")) };
+  if (PLAIN.test(cleaned)) return { value: Number(cleaned) };
+  return { error: NOT_A_NUMBER };
 }
 
 class Question {
@@ -57,9 +81,9 @@ class Question {
 
   isRight(given) {
     if (this.kind === "numeric") {
-      const value = parseNumber(String(given));
+      const { value } = parseNumber(given);
       const answer = Number(this.element.dataset.answer);
-      return value !== null && Math.abs(value - answer) <= Number(this.element.dataset.tolerance) + 1e-9;
+      return value !== undefined && Math.abs(value - answer) <= Number(this.element.dataset.tolerance) + 1e-9;
     }
     return given === Number(this.element.dataset.answer);
   }
@@ -71,8 +95,9 @@ class Question {
       this.feedback.dataset.kind = "";
       return;
     }
-    if (this.kind === "numeric" && parseNumber(String(given)) === null) {
-      this.feedback.textContent = "That is not a number (write it like 0.73 or -11).";
+    const parsed = this.kind === "numeric" ? parseNumber(given) : null;
+    if (parsed?.error) {
+      this.feedback.textContent = parsed.error;
       this.feedback.dataset.kind = "wrong";
       return;
     }
@@ -84,10 +109,14 @@ class Question {
     const right = this.isRight(given);
     this.element.dataset.state = right ? "right" : "wrong";
     this.feedback.dataset.kind = right ? "right" : "wrong";
-    if (right) this.feedback.textContent = "✓ Right.";
-    else if (this.kind === "numeric") this.feedback.textContent = `✗ Not quite: the answer is ${this.element.dataset.answer}.`;
+    // Say how a typed number was read when it was written another way (0,73; 1 000).
+    const { value } = this.kind === "numeric" ? parseNumber(given) : {};
+    const read = value !== undefined && /[,' \u00a0\u2009\u202f]/.test(String(given).trim()) ? ` (read as ${value})` : "";
+    if (right) this.feedback.textContent = `✓ Right${read}.`;
+    else if (this.kind === "numeric")
+      this.feedback.textContent = `✗ Not quite${read}: the answer is ${this.element.dataset.answer}.`;
     else {
-      const labels = [...this.element.querySelectorAll(".quiz__choice span")].map((s) => s.textContent);
+      const labels = [...this.element.querySelectorAll(".quiz__choice")].map((label) => label.dataset.text);
       this.feedback.textContent = `✗ Not quite: the answer is “${labels[Number(this.element.dataset.answer)]}”.`;
     }
     this.explanation.hidden = false;

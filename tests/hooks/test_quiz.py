@@ -5,13 +5,28 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import markdown
 import pytest
 import quiz
 from markdown.extensions.toc import slugify
 from mkdocs.exceptions import PluginError
 
 from saferlhub.blackjack.solver import optimal_value
-from saferlhub.maze import INPUT_SIZE, ORIGINAL_REWARDS, optimal_policy_map, parse_maze
+from saferlhub.maze import (
+    INPUT_SIZE,
+    ORIGINAL_REWARDS,
+    optimal_policy_map,
+    parse_maze,
+    reachable_cells,
+    single_block_protrusions,
+)
+from saferlhub.maze.generators import (
+    CONNECTORS,
+    FAILURE_MAZES,
+    PILLARS,
+    all_training_mazes,
+    failure_maze,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 QUESTIONS = {q["id"]: q for q in quiz.load_questions()}
@@ -87,3 +102,79 @@ def test_a_bad_question_fails_the_build(tmp_path):
     bad.write_text("- {id: x, kind: essay, lesson: index.md, question: Q, explanation: E}\n")
     with pytest.raises(PluginError, match="kind must be"):
         quiz.load_questions(bad)
+
+
+def test_choices_render_their_maths_and_keep_a_plain_text():
+    """Question 1's choices once showed a raw `$a$`: choices are Markdown, maths included."""
+    md = markdown.Markdown(
+        extensions=["md_in_html", "pymdownx.arithmatex"],
+        extension_configs={"pymdownx.arithmatex": {"generic": True}},
+    )
+    questions = list(QUESTIONS.values())
+    rendered = md.convert(quiz.quiz_markdown("learn/quiz.md", questions))
+    assert "$" not in rendered, "unrendered maths"
+    assert 'markdown="' not in rendered, "an md_in_html attribute leaked: a block was not parsed"
+    assert r'action <span class="arithmatex">\(a\)</span> in state' in rendered
+    assert 'data-text="The expected return from taking action a in state s and acting well' in (
+        rendered
+    )
+    choices = sum(len(q["choices"]) for q in questions if q["kind"] != "numeric")
+    assert rendered.count('class="quiz__choice"') == choices
+
+
+CELL = re.compile(r"row (\d), column (\d)")
+CONVENTION = "(counting from 0, top-left)"
+
+
+@pytest.mark.parametrize("question_id", sorted(QUESTIONS))
+def test_cells_follow_the_site_convention(question_id):
+    """(row, column) from 0 at the top left, and the reader is told so."""
+    q = QUESTIONS[question_id]
+    text = q["question"] + " " + q["explanation"]
+    for match in CELL.finditer(text):
+        assert text[match.end() :].startswith(" " + CONVENTION), text
+        if q["kind"] == "predict":
+            assert [int(match.group(1)), int(match.group(2))] == q["cell"]
+
+
+def test_the_predict_mazes_say_how_cells_are_counted():
+    assert "counting from 0 at the top left" in quiz._maze_html(QUESTIONS["predict-bad1"])
+
+
+def test_the_bad1_crop_lies_behind_the_finish():
+    """predict-bad1: the crop cannot be collected, not merely "not worth the detour"."""
+    q = QUESTIONS["predict-bad1"]
+    assert "behind the finish" in q["explanation"]
+    maze = parse_maze(q["maze"].replace("A", "."))
+    assert maze.crops and not maze.crops & reachable_cells(maze)
+
+
+def test_protrusions_as_the_quiz_explains_them():
+    """Training walls stick out by two cells or more; a failure maze opens one pillar and
+    closes one connector (15 of the 24 connectors are open in every training maze)."""
+    q = QUESTIONS["protrusion"]
+    assert "at least two cells long" in q["explanation"]
+    assert "open one pillar and close one connector" in q["explanation"]
+    for maze, _ in all_training_mazes():
+        assert not single_block_protrusions(maze)
+    for name in FAILURE_MAZES:
+        maze = failure_maze(name)
+        assert sum(p not in maze.walls for p in PILLARS) == 1, name
+        assert sum(c not in maze.walls for c in CONNECTORS) == 15 - 1, name
+        assert len(single_block_protrusions(maze)) >= 1, name
+
+
+def section(page: str, anchor: str) -> str:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    parts = re.split(r"^(#+ .+)$", text, flags=re.M)
+    for heading, body in zip(parts[1::2], parts[2::2], strict=True):
+        if slugify(heading.lstrip("#").strip(), "-") == anchor:
+            return body
+    raise AssertionError(f"{page} has no section #{anchor}")
+
+
+def test_the_dream_bug_is_taught_where_its_lesson_link_goes():
+    page, _, anchor = QUESTIONS["dream-bug"]["lesson"].partition("#")
+    text = re.sub(r"\s+", " ", section(page, anchor))
+    assert "gradient of the loss instead of the gradient of the input" in text
+    assert "afresh" in text
