@@ -87,3 +87,31 @@ def test_short_authors():
     assert bibliography.short_authors("Richard S. Sutton and Andrew G. Barto") == "Sutton and Barto"
     assert bibliography.short_authors("Ivaylo Popov et al.") == "Popov et al."
     assert bibliography.short_authors("METR") == "METR"
+
+
+def test_the_original_exercise_is_cited_wherever_a_references_section_names_it():
+    """The original maze exercise is a source a reader can follow: author, title, link."""
+    entry = bibliography.load_entries()["li-2023"]
+    assert entry["url"] == "https://github.com/changlinli/reinforcement-learning-alignment"
+    uncited = [
+        page
+        for page, text in references_sections().items()
+        for item in re.split(r"^- ", text, flags=re.M)
+        if re.search(r"original\s+(inner-alignment\s+)?(maze\s+)?(teaching\s+)?exercise", item)
+        and "[[cite li-2023]]" not in item
+    ]
+    assert not uncited, f"cite the original exercise with [[cite li-2023]] on {uncited}"
+
+
+def test_checked_details_of_entries():
+    """Details a reader audit found wrong once (issue 17)."""
+    entries = bibliography.load_entries()
+    assert entries["gao-2022"]["venue"].startswith("ICML 2023")
+    assert (
+        "Objective Robustness in Deep Reinforcement Learning" in entries["langosco-2022"]["venue"]
+    )
+    assert entries["krakovna-2020"]["url"].startswith("https://deepmind.google/blog/")
+    assert (
+        entries["openai-2017"]["url"] == "https://openai.com/index/learning-from-human-preferences/"
+    )
+    assert "such as OpenAI o3-mini" in entries["baker-2025"]["used_for"]
