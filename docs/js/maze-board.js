@@ -1,8 +1,10 @@
 // A 7x7 maze board: one <button> per cell, drawn from ASCII rows that Python sent,
 // with optional overlays (the agent, its path, policy arrows, highlighted cells).
-// Keyboard: one Tab stop for the whole board (roving tabindex), arrow keys move,
-// Enter or Space activates a cell, and # . C H set it directly (no focus trap:
-// Tab leaves the board).
+// Keyboard (an editable board): one Tab stop for the whole board (roving
+// tabindex), arrow keys move, Enter or Space activates a cell, and # . C H set it
+// directly (no focus trap: Tab leaves the board). The board owns those keys: they
+// do not reach Material's shortcuts ("." would open the next page). A display-only
+// board is no Tab stop. Cells are (row, column), counted from 0 at the top left.
 
 import { el } from "./dom.js";
 
@@ -12,6 +14,10 @@ const GLYPHS = { crop: "C", human: "H", finish: "F" };
 const ARROWS = { U: "↑", D: "↓", L: "←", R: "→" };
 const ARROW_WORDS = { U: "up", D: "down", L: "left", R: "right" };
 const key = (r, c) => `${r},${c}`;
+const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+// The symbol each typing key sets (w and e are spoken aliases of # and .).
+const SYMBOL_KEYS = { "#": "#", ".": ".", c: "C", C: "C", h: "H", H: "H", w: "#", W: "#", e: ".", E: "." };
+const OWNED_KEYS = new Set([...Object.keys(MOVES), "Home", "End", "Enter", " ", ...Object.keys(SYMBOL_KEYS)]);
 
 /**
  * createBoard({ label, editable, onActivate(r, c), onSet(r, c, symbol) })
@@ -29,9 +35,14 @@ export function createBoard({ label, editable = false, onActivate, onSet } = {})
         type: "button",
         class: "maze-cell",
         "data-cell": key(r, c),
-        tabindex: r === 0 && c === 0 ? "0" : "-1",
+        tabindex: editable && r === 0 && c === 0 ? "0" : "-1",
       });
-      if (!editable) cell.setAttribute("aria-disabled", "true");
+      cells.push(cell);
+      grid.append(cell);
+      if (!editable) {
+        cell.setAttribute("aria-disabled", "true");
+        continue;
+      }
       cell.addEventListener("focus", () => {
         if (focused[0] === r && focused[1] === c) return;
         cells[focused[0] * SIZE + focused[1]].tabIndex = -1;
@@ -40,10 +51,8 @@ export function createBoard({ label, editable = false, onActivate, onSet } = {})
       });
       cell.addEventListener("click", () => {
         focus(r, c);
-        if (editable) onActivate?.(r, c);
+        onActivate?.(r, c);
       });
-      cells.push(cell);
-      grid.append(cell);
     }
   }
 
@@ -56,10 +65,12 @@ export function createBoard({ label, editable = false, onActivate, onSet } = {})
   }
 
   grid.addEventListener("keydown", (event) => {
+    if (!editable || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!OWNED_KEYS.has(event.key)) return;
+    event.stopPropagation(); // Material's keyboard shortcuts listen on the window
     const [r, c] = focused;
-    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
-    if (moves[event.key]) {
-      const [dr, dc] = moves[event.key];
+    if (MOVES[event.key]) {
+      const [dr, dc] = MOVES[event.key];
       const nr = Math.min(SIZE - 1, Math.max(0, r + dr));
       const nc = Math.min(SIZE - 1, Math.max(0, c + dc));
       focus(nr, nc);
@@ -67,9 +78,8 @@ export function createBoard({ label, editable = false, onActivate, onSet } = {})
     } else if (event.key === "Home" || event.key === "End") {
       focus(r, event.key === "Home" ? 0 : SIZE - 1);
       event.preventDefault();
-    } else if (editable && ["#", ".", "c", "C", "h", "H", "w", "W", "e", "E"].includes(event.key)) {
-      const symbol = { w: "#", W: "#", e: ".", E: ".", c: "C", h: "H" }[event.key] ?? event.key;
-      onSet?.(r, c, symbol);
+    } else if (SYMBOL_KEYS[event.key]) {
+      onSet?.(r, c, SYMBOL_KEYS[event.key]);
       event.preventDefault();
     }
   });
@@ -90,7 +100,7 @@ export function createBoard({ label, editable = false, onActivate, onSet } = {})
         cell.classList.toggle("maze-cell--marked", Boolean(overlay.marked?.has(k)));
         cell.classList.toggle("maze-cell--differ", Boolean(overlay.differ?.has(k)));
         cell.textContent = isAgent ? "●" : arrow ? ARROWS[arrow] : (GLYPHS[kind] ?? (kind === "start" ? "S" : ""));
-        const words = [`row ${r + 1}, column ${c + 1}: ${kind === "start" ? "start" : kind}`];
+        const words = [`row ${r}, column ${c}: ${kind === "start" ? "start" : kind}`];
         if (isAgent) words.push("the agent is here");
         else if (path.has(k)) words.push("on the agent's path");
         if (arrow) words.push(`best action ${ARROW_WORDS[arrow]}`);

@@ -5,29 +5,36 @@
 // draws what they return.
 //
 // root.dataset.state: loading | ready | running | error. The maze is kept in the
-// URL (?maze=49 symbols) and in localStorage.
+// URL (?maze=49 symbols) and in localStorage; a link whose maze Python refuses is
+// left in the address bar, its text and the reason shown. Every Python call can be
+// stopped (Stop terminates the worker: the only way to interrupt it on GitHub Pages).
+// Cells are (row, column), counted from 0 at the top left, as on the rest of the site.
 
-import { el, fmt } from "./dom.js";
+import { el, fmt, markBusy } from "./dom.js";
 import { createBoard } from "./maze-board.js";
 import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { PythonStopped } from "./python-client.js";
 
 const EDITOR = "saferlhub.maze.editor";
 const STORAGE_KEY = "saferlhub-maze-play";
 const ACTION_NAMES = ["up", "down", "left", "right"];
 const LETTERS = "UDLR";
 const STEP_MS = 350;
+// The maze a first visit opens with: the planted agent walks into bad1's human (its
+// model card's failure_mazes), so the first Run shows the failure.
+const FIRST_MAZE = "bad1";
 
 const toParam = (rows) => rows.join("");
-const fromParam = (text) => (text.length === 49 ? Array.from({ length: 7 }, (_, i) => text.slice(7 * i, 7 * i + 7)) : text.split(/[\/\n]/));
 
+/** The maze to open with: the link's (?maze=, checked by editor.from_link), else the last visit's. */
 function readStoredMaze() {
   const param = new URLSearchParams(location.search).get("maze");
-  if (param) return { rows: fromParam(param), from: "the link" };
+  if (param !== null) return { link: param, from: "the link" };
   try {
-    const stored = localStorage.getItem(STORAGE_KEY);
-    if (stored) return { rows: JSON.parse(stored), from: "your last visit" };
+    const stored = JSON.parse(localStorage.getItem(STORAGE_KEY));
+    if (Array.isArray(stored) && stored.every((row) => typeof row === "string")) return { rows: stored, from: "your last visit" };
   } catch {
-    /* storage blocked or corrupt: start from bad2 */
+    /* storage blocked or corrupt: start from FIRST_MAZE */
   }
   return null;
 }
@@ -71,12 +78,15 @@ export async function mountMazePlay(root, python) {
     onSet: (r, c, symbol) => editCell(r, c, symbol),
   });
   const message = el("p", { class: "maze-lab__message", role: "status", "aria-live": "polite" });
+  const stopButton = el("button", { type: "button", class: "md-button maze-lab__stop", text: "Stop", disabled: "" });
+  const working = el("p", { class: "maze-lab__working", hidden: "" }, "Python is working. ", stopButton);
   const facts = el("p", { class: "maze-lab__facts" });
   const legend = el(
     "p",
     { class: "maze-lab__legend" },
-    "S start, F finish, C crop (+2), H human (−11), dark cells are walls (bumping costs −5); ",
-    "an empty step costs −0.25 and the finish pays +10. Outlined: a wall sticking out by one block.",
+    "S start, F finish, C crop (+2), H human (−11), filled grey cells are walls (bumping costs −5); ",
+    "an empty step costs −0.25 and the finish pays +10. Outlined: a wall sticking out by one block. ",
+    "Cells are (row, column), counted from 0 at the top left.",
   );
 
   const agentSelect = el("select", { id: "maze-play-agent" });
@@ -114,6 +124,7 @@ export async function mountMazePlay(root, python) {
       el(
         "div",
         { class: "maze-lab__side" },
+        working,
         message,
         facts,
         el(
@@ -156,13 +167,57 @@ export async function mountMazePlay(root, python) {
   let timer = null;
   let mapData = null;
   let mapRequest = 0;
-  let busy = false;
+  let pending = 0; // Python calls under way (Stop ends them all)
+  let blocking = 0; // of those, the reader's requests (edit, load, run): another waits for them
+  let stopped = false;
+  let started = false;
+  let trigger = null; // what had the focus when the reader's request began
+  let workingTimer = null;
 
-  const setBusy = (value) => {
-    busy = value;
-    root.dataset.state = value ? "running" : "ready";
-    for (const b of [runButton, ...presetButtons, applyButton]) b.disabled = value;
-  };
+  // Marked with aria-disabled, not disabled, so that the focus stays on the button pressed.
+  function showBusy() {
+    if (started) root.dataset.state = pending ? "running" : "ready";
+    for (const b of [runButton, ...presetButtons, applyButton]) markBusy(b, blocking > 0 || (b === runButton && !agentSelect.value));
+    const stopHadFocus = document.activeElement === stopButton;
+    stopButton.disabled = !pending;
+    // Shown only for a call that takes a while: most edits answer at once.
+    clearTimeout(workingTimer);
+    if (!pending) working.hidden = true;
+    else if (working.hidden) workingTimer = setTimeout(() => (working.hidden = !pending), 300);
+    if (stopHadFocus && !pending) (trigger?.isConnected ? trigger : runButton).focus();
+  }
+
+  /** Run `work` (Python calls); undefined if it was stopped, or if `blocks` and the
+   *  reader's last request is still under way (the page says so). */
+  async function busyWith(work, { blocks = true } = {}) {
+    if (blocks && blocking) {
+      say("Python is still working on your last request: wait for it, or press Stop.", "refused");
+      return undefined;
+    }
+    if (!pending) stopped = false;
+    pending++;
+    if (blocks) {
+      blocking++;
+      trigger = document.activeElement;
+    }
+    showBusy();
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof PythonStopped || stopped) return undefined;
+      throw error;
+    } finally {
+      pending--;
+      if (blocks) blocking--;
+      showBusy();
+    }
+  }
+
+  stopButton.addEventListener("click", () => {
+    stopped = true;
+    python.stop();
+    say("Stopped: Python was restarted; the maze is as it was before the last request.", "refused");
+  });
 
   function say(text, kind = "info") {
     message.textContent = text ?? "";
@@ -175,12 +230,14 @@ export async function mountMazePlay(root, python) {
   }
 
   // ---- the maze -----------------------------------------------------------------
-  function setMaze(result, { keepText = false } = {}) {
+  // keepLink: a link Python refused stays in the address bar (and its text and the
+  // reason in the text box and its error) while another maze is shown.
+  function setMaze(result, { keepText = false, keepLink = false } = {}) {
     info = result;
     rows = result.maze;
-    storeMaze(rows);
+    if (!keepLink) storeMaze(rows);
     if (!keepText) asciiBox.value = rows.join("\n");
-    asciiError.textContent = "";
+    if (!keepLink) asciiError.textContent = "";
     stopAnimation();
     episode = null;
     shown = 0;
@@ -212,25 +269,28 @@ export async function mountMazePlay(root, python) {
 
   async function loadFresh(kind) {
     const seed = kind === "training" || kind === "protrusion" ? Math.floor(Math.random() * 2 ** 31) : null;
-    const result = await call("fresh", { kind, seed });
+    const result = await busyWith(() => call("fresh", { kind, seed }));
+    if (!result) return;
     setMaze(result);
     say(seed === null ? `Loaded ${kind}, a failure maze of the original exercise.` : `A fresh ${kind} maze (seed ${seed}).`);
   }
 
   async function editCell(r, c, symbol) {
-    if (busy || !rows) return;
-    const result = await call("edit", { maze: rows, row: r, col: c, to: symbol });
+    if (!rows) return;
+    const result = await busyWith(() => call("edit", { maze: rows, row: r, col: c, to: symbol }));
+    if (!result) return;
     if (!result.ok) {
       say(result.error, "refused");
       return;
     }
     setMaze(result);
-    say(result.message ?? `Row ${r + 1}, column ${c + 1} is now ${{ "#": "a wall", ".": "empty", C: "a crop", H: "a human" }[rows[r][c]]}.`);
+    say(result.message ?? `(${r}, ${c}) is now ${{ "#": "a wall", ".": "empty", C: "a crop", H: "a human" }[rows[r][c]]}.`);
     board.focus(r, c);
   }
 
   async function applyText() {
-    const result = await call("load", { maze: asciiBox.value });
+    const result = await busyWith(() => call("load", { maze: asciiBox.value }));
+    if (!result) return;
     if (!result.ok) {
       asciiError.textContent = `Not used: ${result.error}. Your text is kept so you can fix it.`;
       return;
@@ -247,7 +307,7 @@ export async function mountMazePlay(root, python) {
       overlay.path = [[0, 0], ...trace.slice(0, shown).map((s) => s.cell)];
       overlay.agent = shown ? trace[shown - 1].cell : [0, 0];
     }
-    if (mapToggle.checked && mapData) {
+    if (mapToggle.checked && mapData?.maps[agentSelect.value]) {
       const agent = agentSelect.value;
       overlay.arrows = Object.fromEntries(mapData.maps[agent].cells.map(([r, c, a]) => [`${r},${c}`, a]));
       const other = compareSelect.value;
@@ -270,7 +330,9 @@ export async function mountMazePlay(root, python) {
 
   function renderEpisode() {
     const has = Boolean(episode);
-    slider.disabled = backButton.disabled = stepButton.disabled = playButton.disabled = !has;
+    // Marked, not disabled: a button that had the focus keeps it (show() clamps the step).
+    slider.disabled = !has;
+    for (const b of [backButton, stepButton, playButton]) markBusy(b, !has);
     if (!has) {
       stepInfo.replaceChildren(el("p", { text: "Run an agent to see its Q-values and moves, step by step." }));
       episodeSummary.textContent = "";
@@ -281,8 +343,8 @@ export async function mountMazePlay(root, python) {
     const trace = episode.trace;
     slider.max = String(trace.length);
     slider.value = String(shown);
-    backButton.disabled = shown === 0;
-    stepButton.disabled = shown === trace.length;
+    markBusy(backButton, shown === 0);
+    markBusy(stepButton, shown === trace.length);
     const next = trace[shown];
     const lastReturn = shown ? trace[shown - 1].return : 0;
     const table = el("table", { class: "maze-lab__q" });
@@ -328,21 +390,19 @@ export async function mountMazePlay(root, python) {
   }
 
   async function runAgent() {
-    if (!agentSelect.value) return;
+    if (!agentSelect.value || !rows) return;
     stopAnimation();
-    setBusy(true);
     agentProblems.textContent = "";
     try {
       const agent = agentSelect.value;
-      const { result } = await runStepper(python, "play", { agents: [agent], mazes: [rows] }, { agents });
+      const ran = await busyWith(() => runStepper(python, "play", { agents: [agent], mazes: [rows] }, { agents }));
+      if (!ran) return;
       const found = agents.find((a) => a.agent === agent);
-      episode = { ...result[agent][0], agentName: found?.name ?? agent };
+      episode = { ...ran.result[agent][0], agentName: found?.name ?? agent };
       show(0);
       play();
     } catch (error) {
       showError(error);
-    } finally {
-      setBusy(false);
     }
   }
 
@@ -368,15 +428,24 @@ export async function mountMazePlay(root, python) {
     }
     const wanted = [agent, compareSelect.value].filter(Boolean).filter((a, i, all) => all.indexOf(a) === i);
     const request = ++mapRequest; // a newer request (another agent, another maze) wins
-    let result;
+    // The last map belongs to another agent or maze until this one arrives.
+    mapData = null;
+    mapInfo.textContent = `Computing ${agent}'s policy map…`;
+    draw();
+    let ran;
     try {
-      ({ result } = await runStepper(python, "policy_map", { agents: wanted, maze: rows }, { agents }));
+      ran = await busyWith(() => runStepper(python, "policy_map", { agents: wanted, maze: rows }, { agents }), { blocks: false });
     } catch (error) {
+      if (request === mapRequest) mapInfo.textContent = "";
       showError(error);
       return;
     }
     if (request !== mapRequest) return;
-    mapData = result;
+    if (!ran) {
+      mapInfo.textContent = "Stopped: turn the policy map off and on to compute it again.";
+      return;
+    }
+    mapData = ran.result;
     const report = mapData.maps[agent].report;
     let text =
       `Arrows: ${agent}'s best action in ${report.cells} cells, for the items as they are now; ` +
@@ -411,6 +480,7 @@ export async function mountMazePlay(root, python) {
   compareSelect.addEventListener("change", refreshMap);
   agentSelect.addEventListener("change", () => {
     episode = null;
+    mapData = null; // the other agent's arrows must not stay on the board
     show(0);
     refreshMap();
   });
@@ -420,16 +490,22 @@ export async function mountMazePlay(root, python) {
     await python.ready;
     const stored = readStoredMaze();
     let loaded = null;
+    let refused = null;
     if (stored) {
-      loaded = await call("load", { maze: stored.rows });
-      if (!loaded.ok) {
-        asciiBox.value = stored.rows.join("\n");
-        asciiError.textContent = `The maze from ${stored.from} was not used: ${loaded.error}. Its text is kept below.`;
-        loaded = null;
-      }
+      const checked = await busyWith(
+        () => (stored.link !== undefined ? call("from_link", { text: stored.link }) : call("load", { maze: stored.rows })),
+      );
+      if (checked?.ok) loaded = checked;
+      else if (checked) refused = { text: checked.text ?? stored.rows.join("\n"), error: checked.error };
+      else refused = { text: stored.link ?? stored.rows.join("\n"), error: "checking it was stopped" };
     }
-    const result = loaded ?? (await call("fresh", { kind: "bad2" }));
-    setMaze(result, { keepText: Boolean(stored && !loaded) });
+    const result = loaded ?? (await call("fresh", { kind: FIRST_MAZE }));
+    setMaze(result, { keepText: Boolean(refused), keepLink: Boolean(refused && stored.link !== undefined) });
+    if (refused) {
+      asciiBox.value = refused.text;
+      asciiError.textContent = `The maze from ${stored.from} was not used: ${refused.error}. Its text is kept in this box so you can fix it.`;
+      say(`The maze from ${stored.from} was not used (the reason is under the text box); showing ${FIRST_MAZE} instead.`, "refused");
+    }
     agents = await loadAgents(python);
     for (const a of agents) {
       const usable = !a.problems.length;
@@ -439,10 +515,9 @@ export async function mountMazePlay(root, python) {
     const preferred = agents.find((a) => a.agent === "planted" && !a.problems.length) ?? agents.find((a) => !a.problems.length);
     if (preferred) agentSelect.value = preferred.agent;
     agentProblems.textContent = agents.flatMap((a) => a.problems).join(" ");
-    if (!preferred) runButton.disabled = true;
     window.saferlhubMaze = { python, agents, runStepper: (task, args, opts) => runStepper(python, task, args, { agents, ...opts }) };
-    setBusy(false);
-    if (!preferred) runButton.disabled = true;
+    started = true;
+    showBusy();
     renderEpisode();
   } catch (error) {
     root.dataset.state = "error";

@@ -45,23 +45,28 @@ def test_other_pages_never_download_onnxruntime_or_models(page, site_url, path):
     assert not [u for u in urls if any(m in u for m in ORT_MARKERS)]
 
 
-def test_the_play_page_loads_the_runtime_lazily_and_runs_bad2(lab, page):
+def test_the_play_page_loads_the_runtime_lazily_and_its_first_run_shows_the_failure(lab, page):
+    from saferlhub.maze.generators import failure_maze
+    from saferlhub.maze.grid import render_maze
+
     urls = requested(page)
-    expect(lab.locator("#maze-play-ascii")).to_have_value(
-        ".#....H\n.##.###\n.#.....\n.#.###.\n.#C#...\n.###.#.\n.....#F"
-    )
+    expect(lab.locator("#maze-play-ascii")).to_have_value(render_maze(failure_maze("bad1")))
     assert not [u for u in urls if ".wasm" in u and "ort" in u]  # nothing until a run
     options = lab.locator("#maze-play-agent option")
     assert sorted(options.all_inner_texts()) == AGENTS  # discovered from the cards
-    lab.locator("#maze-play-agent").select_option("planted")
-    lab.locator(".maze-lab__run").click()
+    expect(lab.locator("#maze-play-agent")).to_have_value("planted")
+    run = lab.locator(".maze-lab__run")
+    run.focus()
+    page.keyboard.press("Enter")
     expect(lab).to_have_attribute("data-state", "ready")
     summary = lab.locator(".maze-lab__summary")
     expect(summary).to_contain_text("Route:")
+    expect(run).to_be_focused()  # marked busy, not disabled: the focus stayed
     card = json.loads((MODELS / "planted" / "model_card.json").read_text())
-    bad2 = card["evaluation"]["failure_mazes"]["bad2"]
-    expect(summary).to_contain_text(f"Route: {bad2['actions']}.")
-    expect(summary).to_contain_text(f"{bad2['humans_harvested']} human")
+    bad1 = card["evaluation"]["failure_mazes"]["bad1"]
+    assert bad1["humans_harvested"] == 1
+    expect(summary).to_contain_text(f"Route: {bad1['actions']}.")
+    expect(summary).to_contain_text("1 human and")
     assert [u for u in urls if u.endswith("ort-wasm-simd-threaded.wasm")]
     assert [u for u in urls if u.endswith("planted/q_network.onnx")]
     # Step by step: four Q-values and the chosen one marked.
@@ -73,7 +78,16 @@ def test_the_play_page_loads_the_runtime_lazily_and_runs_bad2(lab, page):
     expect(lab.locator(".maze-cell--agent")).to_have_count(1)
 
 
+BAD2_TEXT = ".#....H\n.##.###\n.#.....\n.#.###.\n.#C#...\n.###.#.\n.....#F"
+
+
+def open_bad2(lab):
+    lab.get_by_role("button", name="bad2").click()
+    expect(lab.locator("#maze-play-ascii")).to_have_value(BAD2_TEXT)
+
+
 def test_the_editor_cycles_refuses_and_keeps_the_maze_in_the_url(lab, page):
+    open_bad2(lab)
     cell = lab.locator('[data-cell="2,2"]')
     cell.click()
     expect(cell).to_have_attribute("data-kind", "crop")
@@ -82,6 +96,7 @@ def test_the_editor_cycles_refuses_and_keeps_the_maze_in_the_url(lab, page):
     page.keyboard.press("ArrowRight")
     page.keyboard.press("h")
     expect(lab.locator('[data-cell="2,3"]')).to_have_attribute("data-kind", "human")
+    expect(lab.locator(".maze-lab__message")).to_have_text("(2, 3) is now a human.")  # from 0
     lab.locator('[data-cell="0,0"]').click()
     expect(lab.locator(".maze-lab__message")).to_contain_text("the start (top left) is fixed")
     lab.locator('[data-cell="6,4"]').focus()
@@ -115,6 +130,7 @@ def test_pasted_text_gets_the_parsers_message_and_is_kept(lab):
 
 
 def test_policy_maps_and_their_difference(lab):
+    open_bad2(lab)
     lab.locator("#maze-play-map").check()
     expect(lab.locator(".maze-lab__mapinfo")).to_contain_text("best action in")
     arrows = lab.evaluate(
@@ -231,3 +247,118 @@ def test_phone_width_has_no_sideways_scroll(page, site_url, width, scheme):
     root = page.locator('[data-python="maze-play"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+BAD_LINKS = {
+    "48 symbols": BAD2_TEXT.replace("\n", "")[:48],
+    "lower case": BAD2_TEXT.replace("\n", "").replace("C", "c"),
+    "two finishes": BAD2_TEXT.replace("\n", "").replace("H", "F"),
+    "a space": BAD2_TEXT.replace("\n", "").replace("C", " "),
+    "garbage": "hello<b>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_LINKS))
+def test_a_bad_link_is_kept_and_gets_the_parsers_message(page, site_url, name):
+    from urllib.parse import quote
+
+    from saferlhub.maze import editor
+
+    link = BAD_LINKS[name]
+    url = site_url + "maze/play/?maze=" + quote(link)
+    page.goto(url)
+    root = page.locator('[data-python="maze-play"]')
+    expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
+    expected = editor.from_link(link)
+    assert not expected["ok"]
+    expect(root.locator(".maze-lab__error")).to_have_text(
+        f"The maze from the link was not used: {expected['error']}. "
+        "Its text is kept in this box so you can fix it."
+    )
+    expect(root.locator(".maze-lab__message")).to_contain_text("was not used")
+    expect(root.locator("#maze-play-ascii")).to_have_value(expected["text"])
+    assert page.url == url  # the reader's link is not rewritten
+
+
+def test_the_board_owns_the_keys_it_documents(lab, page):
+    open_bad2(lab)
+    lab.locator('[data-cell="2,2"]').focus()
+    for key, kind in (("c", "crop"), (".", "empty"), ("#", "wall"), ("h", "human")):
+        page.keyboard.press(key)
+        expect(lab.locator('[data-cell="2,2"]')).to_have_attribute("data-kind", kind)
+    assert "/maze/play/" in page.url  # "." is Material's "next page" elsewhere
+    expect(page.locator(".md-search__input")).not_to_be_focused()
+
+
+def test_switching_the_agent_with_the_policy_map_on_shows_the_new_agents_map(lab):
+    # A TypeError here fails the test (the page's console errors are checked).
+    open_bad2(lab)
+    lab.locator("#maze-play-map").check()
+    info = lab.locator(".maze-lab__mapinfo")
+    expect(info).to_contain_text("planted's best action in")
+    for agent in (a for a in AGENTS if a != "planted"):
+        lab.locator("#maze-play-agent").select_option(agent)
+        expect(info).to_contain_text(f"{agent}'s best action in")
+        card = json.loads((MODELS / agent / "model_card.json").read_text())
+        arrows = "".join(card["evaluation"]["failure_mazes"]["bad2"]["policy_map"])
+        shown = lab.evaluate(
+            "root => [...root.querySelectorAll('.maze-board .maze-cell')].map(c => c.textContent)"
+        )
+        glyphs = {"↑": "^", "↓": "v", "←": "<", "→": ">"}
+        for text, symbol in zip(shown, arrows, strict=True):
+            if symbol in "^v<>":
+                assert glyphs[text] == symbol, agent
+
+
+def test_a_long_solve_can_be_stopped_and_too_many_items_are_refused(lab, page):
+    from saferlhub.maze.solver import MAX_ITEMS
+
+    def open_board(crops):
+        cells = [(r, c) for r in range(7) for c in range(7) if (r + c) % 2 == 1][:crops]
+        return "\n".join(
+            "".join("F" if (r, c) == (6, 6) else "C" if (r, c) in cells else "." for c in range(7))
+            for r in range(7)
+        )
+
+    box = lab.locator("#maze-play-ascii")
+    box.fill(open_board(MAX_ITEMS + 1))
+    lab.get_by_role("button", name="Use this text").click()
+    expect(lab.locator(".maze-lab__error")).to_contain_text("too many items for the exact solver")
+    box.fill(open_board(MAX_ITEMS))  # the most it solves: a few seconds in Pyodide
+    lab.get_by_role("button", name="Use this text").click()
+    stop = lab.get_by_role("button", name="Stop")
+    expect(stop).to_be_visible()
+    # Marked busy (aria-disabled), which Playwright would wait for: force the click.
+    lab.get_by_role("button", name="bad0").click(force=True)
+    expect(lab.locator(".maze-lab__message")).to_contain_text("still working")
+    stop.click()
+    expect(lab.locator(".maze-lab__message")).to_contain_text("Stopped")
+    expect(stop).to_be_hidden()
+    expect(lab).to_have_attribute("data-state", "ready")
+    lab.get_by_role("button", name="bad2").click()  # Python answers again
+    expect(box).to_have_value(BAD2_TEXT, timeout=PYTHON_READY_TIMEOUT_MS)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_legend_names_walls_as_they_look_in_both_schemes(page, site_url, scheme):
+    page.emulate_media(color_scheme=scheme)
+    page.goto(site_url + "maze/play/")
+    root = page.locator('[data-python="maze-play"]')
+    expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
+    legend = root.locator(".maze-lab__legend")
+    expect(legend).to_contain_text("filled grey cells are walls")
+    expect(legend).to_contain_text("Cells are (row, column), counted from 0 at the top left.")
+    colours = root.evaluate(
+        """root => ['wall', 'empty'].map(kind => getComputedStyle(
+            root.querySelector(`.maze-cell[data-kind="${kind}"]`)).backgroundColor)"""
+    )
+
+    def luminance(css):
+        r, g, b = (int(x) / 255 for x in re.findall(r"\d+", css)[:3])
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    wall, empty = sorted((luminance(c) for c in colours), reverse=True)
+    assert (wall + 0.05) / (empty + 0.05) >= 3  # a filled cell stands out from the page
+    red, green, blue = (int(x) for x in re.findall(r"\d+", colours[0])[:3])
+    assert max(red, green, blue) - min(red, green, blue) < 60  # grey, not a colour
