@@ -99,3 +99,32 @@ def test_every_agent_plays_both_mazes_as_cpython_does(intro):
         expect(production.locator(".maze-cell--marked")).to_have_count(1)
     versus.get_by_role("button", name="Another pair").click()
     expect(versus).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+
+
+def test_display_only_boards_are_no_tab_stops(intro):
+    boards = intro.locator(".maze-board")
+    assert boards.count() > 10
+    expect(intro.locator(".maze-board [tabindex='0']")).to_have_count(0)
+    tab_stops = intro.evaluate(
+        "() => [...document.querySelectorAll('.maze-board .maze-cell')]"
+        ".filter(c => c.tabIndex >= 0).length"
+    )
+    assert tab_stops == 0
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_thumbnail_cells_are_square_whatever_they_show(intro, width):
+    intro.set_viewport_size({"width": width, "height": 900})
+    sizes = intro.evaluate(
+        """() => [...document.querySelectorAll('.maze-board--small')].map(board =>
+            [...board.querySelectorAll('.maze-cell')].map(cell => {
+                const box = cell.getBoundingClientRect();
+                return [box.width, box.height];
+            }))"""
+    )
+    assert sizes
+    for cells in sizes:
+        widths, heights = [w for w, _ in cells], [h for _, h in cells]
+        assert max(heights) - min(heights) < 1, heights  # every row as high as the others
+        assert max(widths) - min(widths) < 1, widths
+        assert abs(widths[0] - heights[0]) < 1.5  # square
