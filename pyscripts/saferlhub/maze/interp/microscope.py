@@ -72,7 +72,14 @@ class Microscope:
         return self.run(attribution.saliency(self.model(agent), as_rows(states), weights))
 
     def integrated_gradients(
-        self, agent: str, states: Sequence, action, minus=None, *, baseline="empty", steps=32
+        self,
+        agent: str,
+        states: Sequence,
+        action,
+        minus=None,
+        *,
+        baseline="empty",
+        steps=attribution.IG_STEPS,
     ):
         weights = attribution.objective(action, minus)
         stepper = attribution.integrated_gradients(
