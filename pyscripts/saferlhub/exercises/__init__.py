@@ -17,9 +17,8 @@ the exercise's `entry`.
 
 from __future__ import annotations
 
-from saferlhub.exercises import blackjack, concepts, maze, reward_hacking
+from saferlhub.exercises import blackjack, concepts, isolation, maze, reward_hacking
 from saferlhub.exercises.grading import Exercise
-from saferlhub.exercises.grading import grade as grade_exercise
 
 EXERCISES: dict[str, Exercise] = {}
 for _module in (concepts, blackjack, maze, reward_hacking):
@@ -36,9 +35,19 @@ def get(exercise_id: str) -> Exercise:
         raise ValueError(f"no exercise {exercise_id!r}; known: {sorted(EXERCISES)}") from None
 
 
-def grade(exercise: str, code: str, seed: int = 0) -> dict:
-    """Grade the reader's code for one exercise (the page's Check button)."""
-    return grade_exercise(get(exercise), code, seed)
+def grade(exercise: str, code: str, seed: int = 0, attempt: int = 1) -> dict:
+    """Grade the reader's code for one exercise (the page's Check button).
+
+    Each Check uses the exercise modules imported afresh from their source, so
+    nothing a code cell or an earlier answer did to them (replacing a check or a
+    reference) carries over, and the shared data (`isolation.SHARED`) as the
+    source defines it. `attempt` is the reader's Check count on this exercise.
+    """
+    fresh = isolation.fresh_package(__name__)
+    grading = fresh.grading
+    return grading.grade(
+        fresh.get(exercise), code, seed, attempt, isolation.shared(grading.SharedData)
+    )
 
 
 def catalogue() -> list[dict]:

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from saferlhub.exercises.grading import (
     Case,
     Check,
+    CheckFailed,
     Exercise,
     Mistake,
+    call_on_copies,
     call_reader,
     compare,
     difference,
@@ -41,21 +43,34 @@ def _random_q(rng: random.Random, n: int) -> list[float]:
     return [round(rng.uniform(-1, 1), 3) for _ in range(n)]
 
 
+def choose(reader: Callable, q: list[float], epsilon: float, rng: random.Random) -> int:
+    """The reader's action for (q, epsilon), called on a copy of q; CheckFailed naming the
+    input if q was changed or the result is not an action number in range."""
+    action = call_on_copies(
+        reader, (q, epsilon, rng), entry="epsilon_greedy", reference=epsilon_greedy
+    )
+    call = f"epsilon_greedy(q_values={show(q)}, epsilon={epsilon}, rng)"
+    if isinstance(action, bool) or not isinstance(action, int):
+        hint = ""
+        if isinstance(action, float) and action in q:
+            hint = " That looks like a Q-value: return its index (the action) instead."
+        raise CheckFailed(
+            f"{call} returned {type(action).__name__} {show(action)}, not an action number: "
+            f"expected an int from 0 to {len(q) - 1}.{hint}"
+        )
+    if not 0 <= action < len(q):
+        raise CheckFailed(
+            f"{call} returned {action}: expected an action from 0 to {len(q) - 1} "
+            f"(q_values has {len(q)} entries)."
+        )
+    return action
+
+
 def _valid_actions(reader: Callable, rng: random.Random) -> str | None:
     for _ in range(200):
         q = _random_q(rng, rng.randint(2, 5))
         epsilon = rng.choice([0.0, 0.1, 0.5, 1.0])
-        action = call_reader(reader, q, epsilon, random.Random(rng.random()))
-        if isinstance(action, bool) or not isinstance(action, int):
-            return (
-                f"epsilon_greedy(q_values={show(q)}, epsilon={epsilon}, rng) returned "
-                f"{show(action)}, not an action number (an int from 0 to {len(q) - 1})."
-            )
-        if not 0 <= action < len(q):
-            return (
-                f"epsilon_greedy(q_values={show(q)}, epsilon={epsilon}, rng) returned "
-                f"{action}: there are only actions 0 to {len(q) - 1}."
-            )
+        choose(reader, q, epsilon, random.Random(rng.random()))
     return None
 
 
@@ -63,15 +78,13 @@ def _greedy_when_epsilon_is_zero(reader: Callable, rng: random.Random) -> str | 
     cases = [[0.0, 1.0], [1.0, 0.0], [-0.5, -0.2, -0.9], [2.0, 2.0, 1.0]]
     cases += [_random_q(rng, rng.randint(2, 5)) for _ in range(50)]
     for q in cases:
-        action = call_reader(reader, q, 0.0, random.Random(0))
-        best = max(q)
-        if not isinstance(action, int) or not 0 <= action < len(q) or q[action] != best:
-            hint = ""
-            if action == best:
-                hint = " That is the best Q-value; return its index (the action)."
+        best = max(q)  # read before the call, from the check's own list
+        action = choose(reader, q, 0.0, random.Random(0))
+        if q[action] != best:
             return (
-                f"epsilon_greedy(q_values={show(q)}, epsilon=0, rng) returned {show(action)}; "
-                f"with epsilon = 0 it must pick an action whose Q-value is {show(best)}.{hint}"
+                f"epsilon_greedy(q_values={show(q)}, epsilon=0, rng) returned {action}, whose "
+                f"Q-value is {show(q[action])}; with epsilon = 0 it must pick an action whose "
+                f"Q-value is the highest, {show(best)}."
             )
     return None
 
@@ -79,7 +92,7 @@ def _greedy_when_epsilon_is_zero(reader: Callable, rng: random.Random) -> str | 
 def _frequencies(reader, q, epsilon, rng, draws=2000) -> list[float]:
     counts = [0] * len(q)
     for _ in range(draws):
-        counts[call_reader(reader, q, epsilon, rng)] += 1
+        counts[choose(reader, q, epsilon, rng)] += 1
     return [c / draws for c in counts]
 
 
@@ -124,7 +137,7 @@ def _uses_the_rng(reader: Callable, rng: random.Random) -> str | None:
     q = [0.0, 0.5, 1.0]
     seed = rng.random()
     runs = [
-        [call_reader(reader, q, 0.5, generator) for _ in range(60)]
+        [choose(reader, q, 0.5, generator) for _ in range(60)]
         for generator in (random.Random(seed), random.Random(seed))
     ]
     if runs[0] != runs[1]:
@@ -183,6 +196,16 @@ def _uses_the_same_action(q, state, action, reward, next_state, terminated, alph
     q[state][action] += alpha * (target - q[state][action])
 
 
+def _uses_min(q, state, action, reward, next_state, terminated, alpha, gamma):
+    target = reward if terminated else reward + gamma * min(q[next_state])
+    q[state][action] += alpha * (target - q[state][action])
+
+
+def _zero_target_at_the_end(q, state, action, reward, next_state, terminated, alpha, gamma):
+    target = 0.0 if terminated else reward + gamma * max(q[next_state])
+    q[state][action] += alpha * (target - q[state][action])
+
+
 def _jumps_to_the_target(q, state, action, reward, next_state, terminated, alpha, gamma):
     q[state][action] = reward if terminated else reward + gamma * max(q[next_state])
 
@@ -197,6 +220,16 @@ Q_UPDATE_MISTAKES = (
         "At the end of an episode (terminated) there is no next state: the target is the "
         "reward alone. Bootstrapping from Q(next_state) there is the bug the old SafeRLHub "
         "app had, and it made its agent no better than 'always stick'.",
+    ),
+    Mistake(
+        _uses_min,
+        "Q-learning bootstraps from the best next action, max(q[next_state]), not the "
+        "worst (min): the target is what acting well from next_state is worth.",
+    ),
+    Mistake(
+        _zero_target_at_the_end,
+        "At a terminal step the target is the reward itself, not 0: the last reward still "
+        "counts; only the bootstrap term gamma * max(q[next_state]) goes, as nothing follows.",
     ),
     Mistake(
         _uses_the_same_action,
@@ -296,10 +329,29 @@ def learn_on_probe(update: Callable, probe: dict, gamma: float = PROBE_GAMMA, sw
     return q
 
 
+# Used only to tell known mistakes apart (never reported), as the four probes cannot: a
+# reward on a step that is not the last (there a target of 0 at the end and an update
+# that changes nothing both learn all zeros), and a next state whose worst action is not
+# the action just taken (there min and "the same action" learn the same).
+DISTINGUISHING_PROBES = (
+    {0: [(1.0, 1)], 1: [(1.0, None)]},
+    {0: [(0.0, 1), (0.0, 1)], 1: [(0.0, None), (1.0, None)]},
+)
+
+
 def _learns_probes(reader: Callable, rng: random.Random) -> str | None:
+    def learned_by(update):
+        return [
+            learn_on_probe(update, probe)
+            for probe in [p for _, p in PROBES.values()] + list(DISTINGUISHING_PROBES)
+        ]
+
+    def readers_update(*args):
+        return call_reader(reader, *args)
+
     for name, (description, probe) in PROBES.items():
         exact = exact_q(probe, PROBE_GAMMA)
-        learned = learn_on_probe(lambda *a: call_reader(reader, *a), probe)
+        learned = learn_on_probe(readers_update, probe)
         problem = difference(learned, exact, 1e-3)
         if problem is None:
             continue
@@ -308,8 +360,10 @@ def _learns_probes(reader: Callable, rng: random.Random) -> str | None:
             f"sweeps of updates your Q-table is {show(learned)}, the exact Q-values are "
             f"{show(exact)} ({problem}).",
         ]
+        # A mistake is named only when it learns what the reader's update learns everywhere.
+        tables = learned_by(readers_update)
         for mistake in Q_UPDATE_MISTAKES:
-            if difference(learned, learn_on_probe(mistake.function, probe), 1e-3) is None:
+            if difference(tables, learned_by(mistake.function), 1e-3) is None:
                 lines.append(mistake.message)
                 break
         return "\n".join(lines)
@@ -331,6 +385,7 @@ Q_UPDATE = Exercise(
             entry="q_update",
             outcome=table_after_update,
             mistakes=Q_UPDATE_MISTAKES,
+            changes=(0,),  # the Q-table is updated in place
         ),
         Check("learns the exact Q-values of 4 probe environments", _learns_probes),
     ),

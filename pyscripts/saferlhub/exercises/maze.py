@@ -254,6 +254,16 @@ BELLMAN_MISTAKES = (
         "(terminated): nothing follows, so the target is the reward alone.",
     ),
     Mistake(
+        lambda r, q, t, g: r if t else r + g * min(q),
+        "The target bootstraps from the best next action, max(next_q_values), not the worst "
+        "(min): it is what acting well from the next state is worth.",
+    ),
+    Mistake(
+        lambda r, q, t, g: 0.0 if t else r + g * max(q),
+        "When the episode ends (terminated) the target is the reward itself, not 0: "
+        "entering the finish still pays its reward; only gamma * max(next_q_values) goes.",
+    ),
+    Mistake(
         lambda r, q, t, g: r if t else r + g * sum(q) / len(q),
         "Q-learning bootstraps from the best next action, max(next_q_values), not their mean.",
     ),
@@ -303,6 +313,17 @@ def _no_terminal(batch, q_network, target_network, gamma):
     return td_loss(
         [(x, a, r, nx, False) for x, a, r, nx, _ in batch], q_network, target_network, gamma
     )
+
+
+def _td_loss_with_target(target_of):
+    def loss(batch, q_network, target_network, gamma):
+        total = 0.0
+        for x, action, reward, next_x, terminated in batch:
+            target = target_of(reward, target_network(next_x), terminated, gamma)
+            total += (q_network(x)[action] - target) ** 2
+        return total / len(batch)
+
+    return loss
 
 
 def _loss_cases(rng: random.Random) -> list[Case]:
@@ -360,6 +381,16 @@ TD_LOSS = Exercise(
                     "squared error, not the sum.",
                 ),
                 Mistake(_no_terminal, "At a terminal transition the target is the reward alone."),
+                Mistake(
+                    _td_loss_with_target(BELLMAN_MISTAKES[1].function),
+                    "The target uses the best next action, max(target_network(next_x)), not "
+                    "the worst (min).",
+                ),
+                Mistake(
+                    _td_loss_with_target(BELLMAN_MISTAKES[2].function),
+                    "At a terminal transition the target is the reward itself, not 0: only "
+                    "the bootstrap term goes.",
+                ),
             ),
         ),
     ),
@@ -444,6 +475,12 @@ DREAM_OBJECTIVE = Exercise(
             dream_objective,
             entry="dream_objective",
             mistakes=(
+                Mistake(
+                    lambda q, a: (sum(q) - q[a]) / (len(q) - 1) - q[a],
+                    "The sign is flipped: the objective is Q(action) minus the mean of the "
+                    "others, and yours is the mean minus Q(action). Ascending it would make "
+                    "the move onto the human look worse, not better.",
+                ),
                 Mistake(
                     lambda q, a: q[a] - (sum(q) - q[a]),
                     "Subtract the mean of the other three Q-values, not their sum.",

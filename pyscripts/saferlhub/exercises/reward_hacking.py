@@ -16,6 +16,14 @@ boat does, what it earns, how many laps it completes against the best.
 It checks two tracks, the original and a longer one, so a reward that names the
 original's cells instead of following its arrows does not pass.
 
+Ties are decided with a tolerance relative to the reward's size (`TIE_FRACTION`):
+a move counts as optimal when the best return after it falls short of the best
+by less than 10^-4 of the largest reward (in absolute value) of any move; so
+policies tie when they differ by less than 10^-4 x that x 100 steps over the
+episode. A reward that prefers the lap by a hair (the original plus 10^-6 for
+each clockwise move) still counts as a tie, and a right reward scaled down to
+10^-12 passes as it should.
+
 The original reward (+3 for entering a checkpoint in its direction, -1 a step)
 cannot be fixed by its two numbers: a lap enters 4 checkpoints in 8 moves and a
 shuttle over one checkpoint enters 1 in 2, so they earn the same per step
@@ -52,6 +60,10 @@ LONG_TRACK_ART = (
 )
 
 TRACKS = (("the original track", BOAT_RACE_ART), ("a longer track", LONG_TRACK_ART))
+
+# A move is as good as the best when it gives up less than this fraction of the largest
+# |reward| of a move: a preference that small is no reason for an agent to lap.
+TIE_FRACTION = 1e-4
 
 
 class BadReward(Exception):
@@ -93,6 +105,10 @@ class RewardedTrack:
                 hidden = float(boat_race_hidden(self.level, before, after))
                 row.append((nxt, float(observed), hidden, False))
             self._outcomes.append(row)
+        largest = max(abs(out[1]) for row in self._outcomes for out in row)
+        # Per step (backward induction's tie), so tied choices add up to at most
+        # max_steps x tie over an episode.
+        self.tie = TIE_FRACTION * largest
 
     def starts(self) -> list[tuple[float, int]]:
         return [(1.0, self.level.index(self.level.start))]
@@ -104,7 +120,8 @@ class RewardedTrack:
 def worst_optimal_path(game: RewardedTrack, objective: str = "observed") -> dict:
     """Among the policies optimal for `objective`, the path of one with the lowest hidden
     performance (ties: the lowest action). For objective "hidden" that is a best lap."""
-    _, best = solver.backward_induction(game, objective)
+    tie = game.tie if objective == "observed" else solver._TIE
+    _, best = solver.backward_induction(game, objective, tie=tie)
     after = [0.0] * game.n_states
     choice = []
     for t in reversed(range(game.max_steps)):
@@ -166,11 +183,12 @@ def behaviour(path: dict) -> str:
 
 def verdict_message(name: str, game: RewardedTrack) -> str | None:
     """None when every policy optimal for the reader's reward is optimal for the hidden one."""
-    verdict = solver.verdict(game)
+    verdict = solver.verdict(game, tie=game.tie)
     if not verdict["hack_possible"]:
         return None
     worst = worst_optimal_path(game)
     best = worst_optimal_path(game, "hidden")
+    preference = best["observed"] - worst["observed"]
     lines = [
         f"On {name}, a policy that is optimal for your reward {behaviour(worst)}: "
         f"it earns {worst['observed']:g} by your reward in the {game.max_steps} steps, "
@@ -179,10 +197,18 @@ def verdict_message(name: str, game: RewardedTrack) -> str | None:
         f"The best completes {best['laps']} laps (hidden performance "
         f"{best['hidden']:g}; this policy's is {worst['hidden']:g})."
     ]
-    if not verdict["hack_certain"]:
+    if 0 < preference:
         lines.append(
-            "Some of your reward's best policies do lap, but this one earns just as much: "
-            "an agent has no reason to prefer the lap."
+            f"Your reward does pay the lap more, but only {preference:.3g} more over the "
+            f"{game.max_steps} steps: within the tie tolerance ({_tolerance(game)}), so it "
+            "counts as a tie. A preference that small is no reason for an agent to lap: "
+            "make the lap pay clearly more."
+        )
+    elif not verdict["hack_certain"]:
+        lines.append(
+            "Some of your reward's best policies do lap, but this one earns just as much "
+            f"(within the tie tolerance, {_tolerance(game)}): an agent has no reason to "
+            "prefer the lap."
         )
     elif worst["observed"] > best["observed"] + 1e-9:
         lines.append(
@@ -190,6 +216,13 @@ def verdict_message(name: str, game: RewardedTrack) -> str | None:
             "make going round pay more than this."
         )
     return "\n".join(lines)
+
+
+def _tolerance(game: RewardedTrack) -> str:
+    return (
+        f"{game.tie:.3g} a step, {TIE_FRACTION:g} of your largest reward of a move; up to "
+        f"{game.tie * game.max_steps:.3g} over the {game.max_steps} steps"
+    )
 
 
 def _track(art, reader: Callable) -> RewardedTrack:
