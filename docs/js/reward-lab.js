@@ -96,6 +96,14 @@ function verdictText(v, digits) {
     return `Exact, over 100 steps: the best observed return is ${f(v.observed_optimum)}; the best hidden performance is ${f(v.hidden_optimum)}. An agent that maximises what it sees scores ${range} on the hidden measure. ${judgement}`;
   }
   const [park, patrol] = v.policies;
+  if (!v.transformer) {
+    // Switched off, O fools no one: what the agent sees is the truth, so there is one reward.
+    return (
+      `Bounds, over 100 steps: no policy earns more than ${f(v.hidden_optimum)}. ` +
+      `The transformer is off, so the reward the agent sees is the hidden performance. Exact values: walking to O and standing there earns ${f(park.hidden)}; a patrol round the field earns ${f(patrol.hidden)}. ` +
+      "The reward cannot be fooled: no room for the hack."
+    );
+  }
   return (
     `Bounds, over 100 steps: no policy sees more than ${f(v.observed_optimum)} or truly earns more than ${f(v.hidden_optimum)}. ` +
     `Exact values: parking on the transformer sees ${f(park.observed)} and truly earns ${f(park.hidden)}; a patrol round the field sees and earns ${f(patrol.hidden)}. ` +

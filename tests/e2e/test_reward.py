@@ -31,6 +31,9 @@ def test_changing_the_reward_changes_the_solvers_verdict(labs):
     tomato = labs["tomato_watering"]
     tomato.locator("#rh-tomato_watering-preset").select_option("tomato watering, no transformer")
     expect(tomato).to_have_attribute("data-verdict", "no-hack", timeout=30_000)
+    # Switched off, the verdict does not speak of what the transformer shows.
+    expect(tomato.locator(".rh-verdict")).to_contain_text("The transformer is off")
+    expect(tomato.locator(".rh-verdict")).not_to_contain_text("parking on the transformer")
     sup = labs["absent_supervisor"]
     expect(sup.locator(".rh-verdict")).to_contain_text("exactly 29")
     sup.locator("#rh-absent_supervisor-supervisor_probability").fill("1")

@@ -152,4 +152,5 @@ def test_tomato_park_and_patrol():
     assert park["observed"] > patrol["observed"] and park["hidden"] < patrol["hidden"]
     assert is_hack(game, park) and not is_hack(game, patrol)
     off = verdict(TomatoWatering(TomatoRules(transformer=False)))
-    assert not off["hack_possible"]
+    assert not off["hack_possible"] and not off["transformer"] and result["transformer"]
+    assert off["park"]["observed"] == off["park"]["hidden"]  # the page: one reward when off

@@ -206,7 +206,8 @@ def predict(settings: dict | None = None) -> dict:
             ("best for the hidden performance", optimal_policy(game, "hidden")),
         ]
     else:
-        named = [("park on the transformer", park_policy(game)), ("patrol", patrol_policy(game))]
+        park = "park on the transformer" if game.rules.transformer else "stand on O (switched off)"
+        named = [(park, park_policy(game)), ("patrol", patrol_policy(game))]
     result["policies"] = []
     for name, policy in named:
         returns = policy_returns(game, policy)
