@@ -46,7 +46,7 @@ import onnx
 import onnxruntime
 import torch
 
-from export import dqn, evaluate, onnx_export
+from export import dqn, evaluate, interp_export, onnx_export
 from export.settings_cli import parse_settings
 from saferlhub.maze.encoding import ENCODING_SPEC, INPUT_SIZE
 
@@ -571,6 +571,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if "remedy" in build.agents:
         cards["remedy"] = choose_remedy([c for c in done if c["agent"] == "remedy"], build)
     cards = [cards[agent] for agent in ("natural", "planted", "remedy") if agent in cards]
+    # The microscope's files (q_patch.onnx, untrained networks) from the weights just written;
+    # it adds files.q_patch to each card.
+    interp_export.main([build.out_dir])
+    cards = [
+        json.loads((Path(build.out_dir) / c["agent"] / "model_card.json").read_text())
+        for c in cards
+    ]
     for card in cards:
         print(summary_line(card))
     print(f"built {len(cards)} agent(s) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
