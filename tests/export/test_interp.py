@@ -138,6 +138,13 @@ def test_activation_patching_from_a_twin_moves_q_toward_the_twin(scope, states):
     assert half["patched"] != half["clean"]
 
 
+def test_a_patching_sweep_on_the_planted_agent(scope, states):
+    sweep = scope.patching_sweep("planted", states[0], states[7], "left", minus="right", groups=4)
+    whole = [p for p in sweep["patches"] if p["units"] == [0, 256]]
+    assert len(whole) == 4 and len(sweep["patches"]) == 4 * 5
+    assert all(p["restored"] == 1.0 for p in whole)  # the whole layer is the source's
+
+
 def test_saliency_and_integrated_gradients_match_autograd(scope, states):
     network = torch_network("planted")
     weights = attribution.objective("left", minus="right")

@@ -249,3 +249,13 @@ def test_the_microscope_takes_mazes_and_positions(network):
     assert len(q[0]) == 4 and len(cache["hidden.0"][0]) == 8
     with pytest.raises(ValueError, match="no agent"):
         scope.model("nobody")
+
+
+def test_a_patching_sweep_restores_all_with_a_whole_layer(model, network, states):
+    weights = [0.0, 0.0, 1.0, -1.0]
+    sweep = drive(hooks.patching_sweep(model, states[0], states[3], weights, groups=2), network)
+    whole = [p for p in sweep["patches"] if p["units"] == [0, model.width(p["layer"])]]
+    assert [p["layer"] for p in whole] == ["hidden.0", "hidden.1", "hidden.2"]
+    assert all(p["restored"] == pytest.approx(1.0, abs=1e-5) for p in whole)
+    assert len(sweep["patches"]) == 3 * 3  # each layer whole and in two groups
+    assert sweep["patches"][1]["units"] == [0, 4] and sweep["patches"][2]["units"] == [4, 8]

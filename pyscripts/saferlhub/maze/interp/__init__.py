@@ -15,6 +15,7 @@ from saferlhub.maze.interp.hooks import (
     encode_states,
     patch_from,
     patch_units,
+    patching_sweep,
     run_with_cache,
     run_with_hooks,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "encode_states",
     "patch_from",
     "patch_units",
+    "patching_sweep",
     "run_with_cache",
     "run_with_hooks",
 ]

@@ -246,3 +246,62 @@ def patch_from(
     patches = {hook: {u: [row[u] for row in source_rows] for u in chosen}}
     q, patched = yield from patch_units(model, targets, patches)
     return {"clean": cache["q"][:n], "source": cache["q"][n:], "patched": q, "cache": patched}
+
+
+def patching_sweep(
+    model: Model,
+    target: Sequence[float],
+    source: Sequence[float],
+    weights: Sequence[float],
+    *,
+    groups: int = 8,
+    layers: Sequence[str] | None = None,
+):
+    """Stepper: patch each layer of `target` from `source`, whole and in `groups` groups of
+    consecutive units, and see how much of the source's objective each patch brings.
+
+    The objective is weights . q (e.g. Q(toward the human) - Q(toward the exit)). Two
+    calls: the clean runs of both states, then every patch as one row of one batch.
+    Returns {"clean", "source" (objective values), "patches": [{"layer", "units" [first,
+    stop), "value", "restored" ((value - clean) / (source - clean), None if they are
+    equal)}]}, whole layers first.
+    """
+    layers = list(layers or model.hook_names[:-1])
+    call = forward_call(model, [target, source])
+    (answer,) = yield [call]
+    cache = _cache(call, answer)
+
+    def value(q: Sequence[float]) -> float:
+        return sum(w * v for w, v in zip(weights, q, strict=True))
+
+    clean, wanted = value(cache["q"][0]), value(cache["q"][1])
+    plan = []
+    for layer in layers:
+        width = model.width(layer)
+        size = -(-width // groups)
+        plan.append((layer, 0, width))
+        plan += [(layer, start, min(start + size, width)) for start in range(0, width, size)]
+    patches = {}
+    for layer in layers:
+        width = model.width(layer)
+        patches[layer] = ([cache[layer][1]] * len(plan), [[0.0] * width for _ in plan])
+    for row, (layer, start, stop) in enumerate(plan):
+        mask = patches[layer][1][row]
+        mask[start:stop] = [1.0] * (stop - start)
+    call = forward_call(model.with_file("q_patch"), [target] * len(plan), patches)
+    (answer,) = yield [call]
+    q_rows = _cache(call, answer)["q"]
+    gap = wanted - clean
+    return {
+        "clean": clean,
+        "source": wanted,
+        "patches": [
+            {
+                "layer": layer,
+                "units": [start, stop],
+                "value": value(q),
+                "restored": (value(q) - clean) / gap if gap else None,
+            }
+            for (layer, start, stop), q in zip(plan, q_rows, strict=True)
+        ],
+    }

@@ -67,6 +67,14 @@ class Microscope:
             hooks.patch_from(self.model(agent), as_rows(targets), as_rows(sources), hook, units)
         )
 
+    def patching_sweep(self, agent: str, target, source, action, minus=None, *, groups=8):
+        """Each layer, whole and in `groups` unit groups, patched from `source` into `target`:
+        how much of the source's Q(action) [- Q(minus)] each patch restores."""
+        rows = as_rows([target, source])
+        weights = attribution.objective(action, minus)
+        stepper = hooks.patching_sweep(self.model(agent), *rows, weights, groups=groups)
+        return self.run(stepper)
+
     def saliency(self, agent: str, states: Sequence, action, minus=None):
         weights = attribution.objective(action, minus)
         return self.run(attribution.saliency(self.model(agent), as_rows(states), weights))
