@@ -22,15 +22,16 @@ longer than 150 s in the browser).
 
 from __future__ import annotations
 
-import heapq
 import math
+from collections import deque
 from collections.abc import Callable
 
 from saferlhub.maze.encoding import decode
 from saferlhub.maze.env import ORIGINAL_REWARDS, Rewards, transition
 from saferlhub.maze.grid import START, Action, Maze, Pos, in_grid, step_position
 
-# 2**13 layers take about 0.8 s in CPython on an open 7x7 board (more in Pyodide).
+# 13 crops on an open board (2**13 layers): 0.3 s of CPU in CPython (measured), Pyodide
+# some times slower; each item more doubles it.
 MAX_ITEMS = 13
 
 
@@ -127,44 +128,59 @@ class MazeSolution:
                 self._layers[mask] = self._discounted_layer(mask)
         return self._layers[mask]
 
-    def _exit_value(self, mask: int, pos: Pos) -> float:
-        """Best value of leaving the layer from `pos`: into the finish or onto an item."""
-        best = -math.inf
-        for target in self._open_neighbours[pos]:
-            if target == self.maze.finish:
-                best = max(best, self._finish_reward(mask))
-            elif self._bit.get(target, 0) & mask:
-                rest = self._layer(mask & ~self._bit[target])
-                reward = self.rewards.crop if target in self.maze.crops else self.rewards.human
-                best = max(best, reward + rest[target])
-        return best
+    def _exit_values(self, mask: int) -> list[tuple[float, Pos]]:
+        """(best value of leaving the layer from the cell, cell) for every cell that can:
+        into the finish or onto an item still there, best first."""
+        finish, bits, crops, rewards = self.maze.finish, self._bit, self.maze.crops, self.rewards
+        # Each item's value once, not once per neighbour.
+        entered = {finish: self._finish_reward(mask)}
+        for target, bit in bits.items():
+            if bit & mask:
+                rest = self._layer(mask & ~bit)
+                reward = rewards.crop if target in crops else rewards.human
+                entered[target] = reward + rest[target]
+        exits = []
+        for pos in self._exit_cells:
+            best = -math.inf
+            for target in self._open_neighbours[pos]:
+                if target in entered and entered[target] > best:
+                    best = entered[target]
+            if best != -math.inf:
+                exits.append((best, pos))
+        exits.sort(key=lambda exit: exit[0], reverse=True)
+        return exits
 
     def _undiscounted_layer(self, mask: int) -> dict[Pos, float]:
-        # Every move inside the layer costs the same, so this is Dijkstra's
-        # algorithm run backwards from the exits, best value first. Only cells
-        # next to the finish or an item can have an exit; the others start at
-        # -inf and are reached, if at all, from a neighbour.
+        # Every move inside the layer costs the same, so this is Dijkstra's algorithm
+        # run backwards from the exits, best value first, with a sorted list and a
+        # first-in-first-out queue for a heap: values leave the queue in the order they
+        # entered it, never rising. Only cells next to the finish or an item can have an
+        # exit; the others start at -inf and are reached, if at all, from a neighbour.
+        # A cell enters the queue once: a later entry could only be worth less. With the
+        # rewards' quarter steps every value is exact, the same as a heap's to the bit.
+        exits = self._exit_values(mask)
         values = dict.fromkeys(self._cells, -math.inf)
-        heap = []
-        for pos in self._exit_cells:
-            exit_value = self._exit_value(mask, pos)
-            if exit_value != -math.inf:
-                heap.append((-exit_value, pos))
-        heapq.heapify(heap)
-        done = set()
+        done, queued = set(), set()
         inside, empty = self._inside_neighbours, self.rewards.empty
         items_left = {pos for pos, bit in self._bit.items() if bit & mask}
-        while heap:
-            negative, pos = heapq.heappop(heap)
+        queue: deque[tuple[float, Pos]] = deque()
+        next_exit, exit_count = 0, len(exits)
+        while next_exit < exit_count or queue:
+            if queue and (next_exit == exit_count or queue[0][0] >= exits[next_exit][0]):
+                value, pos = queue.popleft()
+            else:
+                value, pos = exits[next_exit]
+                next_exit += 1
             if pos in done:
                 continue
             done.add(pos)
-            values[pos] = -negative
+            values[pos] = value
             if pos in items_left:
                 continue  # an item still here: walking onto it leaves the layer
             for source in inside[pos]:
-                if source not in done:
-                    heapq.heappush(heap, (negative - empty, source))
+                if source not in done and source not in queued:
+                    queued.add(source)
+                    queue.append((value + empty, source))
         return values
 
     def _discounted_layer(self, mask: int) -> dict[Pos, float]:
