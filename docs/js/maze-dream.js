@@ -7,9 +7,10 @@
 // root.dataset.state: loading | ready | running | error.
 
 import { lineChart } from "./chart.js";
-import { count, el, fmt } from "./dom.js";
+import { el, fmt } from "./dom.js";
 import { heatmap, scaleLegend } from "./heatmap.js";
 import { createBoard } from "./maze-board.js";
+import { SEED_MAX, readNumber } from "./number-field.js";
 import { ModelError, loadAgents, runStepper } from "./onnx.js";
 
 const DREAM = "saferlhub.maze.dream_stepper";
@@ -91,7 +92,7 @@ export async function mountMazeDream(root, python) {
   const lrInput = el("input", { id: "maze-dream-lr", type: "number", min: "0.001", max: "10", step: "0.05", value: "0.5" });
   const stepsInput = el("input", { id: "maze-dream-steps", type: "number", min: "1", max: "1000", step: "1", value: "100" });
   const restartsInput = el("input", { id: "maze-dream-restarts", type: "number", min: "1", max: "64", step: "1", value: "8" });
-  const seedInput = el("input", { id: "maze-dream-seed", type: "number", min: "0", step: "1", value: "0" });
+  const seedInput = el("input", { id: "maze-dream-seed", type: "number", min: "0", max: String(SEED_MAX), step: "1", value: "0", inputmode: "numeric" });
   const cellsSelect = el(
     "select",
     { id: "maze-dream-cells" },
@@ -173,17 +174,18 @@ export async function mountMazeDream(root, python) {
 
   function settings() {
     const starts = startBoxes.filter((s) => s.box.checked).map((s) => s.box.value);
+    // The ranges are saferlhub.maze.dream_stepper.LIMITS and the site's seeds (tests/e2e/test_maze_dream.py ties them).
     const numbers = [
-      [lrInput, 0.001, 10, false, "The step size"],
-      [stepsInput, 1, 1000, true, "Steps"],
-      [restartsInput, 1, 64, true, "Restarts"],
-      [seedInput, 0, 2 ** 31, true, "The seed"],
+      [lrInput, { name: "The step size", low: 0.001, high: 10 }],
+      [stepsInput, { name: "Steps", low: 1, high: 1000, whole: true }],
+      [restartsInput, { name: "Restarts", low: 1, high: 64, whole: true }],
+      [seedInput, { name: "The seed", low: 0, high: SEED_MAX, whole: true }],
     ];
-    for (const [input, low, high, whole, name] of numbers) {
-      const v = Number(input.value);
-      if (!Number.isFinite(v) || v < low || v > high || (whole && !Number.isInteger(v))) {
-        return { error: `${name} must be ${whole ? "a whole number " : ""}from ${low} to ${count(high)}; you typed "${input.value}".`, field: input };
-      }
+    const read = {};
+    for (const [input, rule] of numbers) {
+      const got = readNumber(input, rule);
+      if (got.error) return { error: got.error, field: input };
+      read[input.id] = got.value;
     }
     if (!starts.length) return { error: "Choose at least one start.", field: startBoxes[0].box };
     if (!scenes?.ok) return { error: `Cannot dream in this maze: ${scenes?.error ?? "no scene"}.`, field: mazeSelect };
@@ -193,11 +195,11 @@ export async function mountMazeDream(root, python) {
       agents: [shown, ...usable.map((a) => a.agent).filter((a) => a !== shown)],
       scene: { maze: scenes.maze, human: scene.human, agent: scene.agent },
       objective: objectiveSelect.value,
-      learning_rate: Number(lrInput.value),
-      steps: Number(stepsInput.value),
-      restarts: Number(restartsInput.value),
+      learning_rate: read[lrInput.id],
+      steps: read[stepsInput.id],
+      restarts: read[restartsInput.id],
       starts,
-      seed: Number(seedInput.value),
+      seed: read[seedInput.id],
       cells: cellsSelect.value,
     };
   }

@@ -9,6 +9,7 @@
 import { count, el, labelColumns } from "./dom.js";
 import { intervalChart } from "./maze-interval-chart.js";
 import { assetUrl } from "./assets.js";
+import { SEED_MAX, readNumber } from "./number-field.js";
 import { ModelError, loadAgents, runStepper } from "./onnx.js";
 
 const OOD = "saferlhub.maze.ood";
@@ -60,7 +61,7 @@ export async function mountMazeOod(root, python) {
 
   // ---- layout ------------------------------------------------------------------
   const countInput = el("input", { id: "maze-ood-count", type: "number", min: "1", max: String(MAX_COUNT), step: "1", value: "1000", inputmode: "numeric" });
-  const seedInput = el("input", { id: "maze-ood-seed", type: "number", min: "0", step: "1", value: "1", inputmode: "numeric" });
+  const seedInput = el("input", { id: "maze-ood-seed", type: "number", min: "0", max: String(SEED_MAX), step: "1", value: "1", inputmode: "numeric" });
   const runButton = el("button", { type: "button", class: "md-button md-button--primary", text: "Run the tests", disabled: "disabled" });
   const stopButton = el("button", { type: "button", class: "md-button", text: "Stop", disabled: "disabled" });
   const cardButton = el("button", { type: "button", class: "md-button", text: "Use the model cards' settings", disabled: "disabled" });
@@ -77,7 +78,7 @@ export async function mountMazeOod(root, python) {
       "div",
       { class: "maze-ood__settings" },
       el("label", { for: "maze-ood-count" }, "Mazes per distribution (1 to 10,000) ", countInput),
-      el("label", { for: "maze-ood-seed" }, "Seed ", seedInput),
+      el("label", { for: "maze-ood-seed" }, `Seed (0 to ${count(SEED_MAX)}) `, seedInput),
     ),
     el("div", { class: "maze-lab__controls" }, runButton, stopButton, cardButton),
     inputError,
@@ -109,13 +110,11 @@ export async function mountMazeOod(root, python) {
   };
 
   function readSettings() {
-    const n = Number(countInput.value);
-    const seed = Number(seedInput.value);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_COUNT) {
-      return { error: `Mazes per distribution must be a whole number from 1 to ${count(MAX_COUNT)}; you typed "${countInput.value}".`, field: countInput };
-    }
-    if (!Number.isInteger(seed) || seed < 0) return { error: `The seed must be a whole number, 0 or more; you typed "${seedInput.value}".`, field: seedInput };
-    return { count: n, seed };
+    const n = readNumber(countInput, { name: "Mazes per distribution", low: 1, high: MAX_COUNT, whole: true });
+    if (n.error) return { error: n.error, field: countInput };
+    const seed = readNumber(seedInput, { name: "The seed", low: 0, high: SEED_MAX, whole: true });
+    if (seed.error) return { error: seed.error, field: seedInput };
+    return { count: n.value, seed: seed.value };
   }
 
   function buildCharts() {

@@ -36,6 +36,13 @@ from saferlhub.schedules import SCHEDULES, schedule
 # its range reads "above 0 and at most ...".
 TINY = 1e-6
 
+# Every seed a page or a learner accepts: 0 to SEED_MAX (docs/js/number-field.js says the same).
+SEED_MAX = 2**32 - 1
+
+# A message repeats at most this much of what a reader typed (a 309-digit number is
+# not worth echoing in full).
+SHOWN_PREFIX = 12
+
 
 def setting(default, label, description, low=None, high=None, choices=None):
     """A dataclass field with what a page needs to show it and `check_fields` to check it."""
@@ -58,10 +65,15 @@ def field_type(spec) -> type:
 
 
 def shown(value) -> str:
-    """A value as a reader typed it: 5 rather than 5.0, quotes only around text."""
+    """A value as a reader typed it: 5 rather than 5.0, quotes only around text, and
+    no more than a short prefix of a long one ("123456789012…")."""
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return repr(value) if isinstance(value, str) else str(value)
+        text = str(int(value))
+    else:
+        text = str(value)
+    if len(text) > SHOWN_PREFIX + 2:
+        text = text[:SHOWN_PREFIX] + "…"
+    return repr(text) if isinstance(value, str) else text
 
 
 def number_text(x: float) -> str:
@@ -107,11 +119,13 @@ def check_fields(settings) -> None:
         if value is None or value == "":
             refuse(f"{label} is empty: enter a number {range_text(spec)}.")
         if isinstance(value, bool) or not isinstance(value, int | float):
-            refuse(f"{label} must be a number {range_text(spec)}.")
-        if value != value:  # NaN
+            # A page sends the text of a number it cannot represent (1e999) as typed.
+            said = f"; {shown(value)} is not" if isinstance(value, str) else ""
+            refuse(f"{label} must be a number {range_text(spec)}{said}.")
+        if value != value or value in (float("inf"), float("-inf")):  # NaN, infinite
             refuse(f"{label} must be a number {range_text(spec)}.")
         if kind is int:
-            if not float(value).is_integer():
+            if isinstance(value, float) and not value.is_integer():
                 refuse(f"{label} must be a whole number; {shown(value)} is not.")
             setattr(settings, spec.name, value := int(value))
         else:

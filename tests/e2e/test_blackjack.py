@@ -128,6 +128,19 @@ def test_replaying_a_hand_steps_through_its_decisions(trainer, page):
     [
         ("episodes", "0", "Hands to play must be from 1 to 10,000,000; 0 is out of range."),
         ("alpha", "5", "Learning rate α must be above 0 and at most 1; 5 is out of range."),
+        # An empty seed is not silently 0; huge numbers are refused with the range, and
+        # only a short prefix of what was typed comes back.
+        ("seed", "", "Random seed is empty: enter a number from 0 to 4,294,967,295."),
+        (
+            "seed",
+            "1e30",
+            "Random seed must be from 0 to 4,294,967,295; 100000000000… is out of range.",
+        ),
+        (
+            "seed",
+            "9" * 309,
+            "Random seed must be a number from 0 to 4,294,967,295.",  # the browser cannot read it
+        ),
     ],
 )
 def test_an_out_of_range_value_is_refused_with_a_message(trainer, setting, value, message):
@@ -140,7 +153,9 @@ def test_an_out_of_range_value_is_refused_with_a_message(trainer, setting, value
     expect(trainer.locator(".bj-status")).to_have_text(f"Not trained: {message}")
     assert points(trainer) == 0
     # Correcting the value clears the message.
-    trainer.locator(f"#bj-setting-{setting}").fill("1" if setting == "episodes" else "0.01")
+    trainer.locator(f"#bj-setting-{setting}").fill(
+        {"episodes": "1", "alpha": "0.01", "seed": "3"}[setting]
+    )
     expect(trainer.locator(f"#bj-setting-{setting}-error")).to_have_text("")
 
 

@@ -109,7 +109,47 @@ def test_stop_mid_dream_and_refusals(lab):
     lab.get_by_role("button", name="Dream").click()
     expect(lab.locator(".maze-lab__error")).to_contain_text("Steps must be a whole number from 1")
     expect(lab.locator("#maze-dream-steps")).to_be_focused()
-    lab.locator("#maze-dream-steps").fill("1000")
+    # The ranges are dream_stepper's; an empty seed is refused, not taken as 0, and a
+    # message repeats only a short prefix of what was typed.
+    from saferlhub.maze.dream_stepper import LIMITS
+    from saferlhub.settings import SEED_MAX
+
+    lab.locator("#maze-dream-steps").fill(str(LIMITS["steps"][1]))
+    refusals = [
+        (
+            "#maze-dream-restarts",
+            str(LIMITS["restarts"][1] + 1),
+            "Restarts must be a whole"
+            f" number from {LIMITS['restarts'][0]} to {LIMITS['restarts'][1]}; you typed",
+        ),
+        (
+            "#maze-dream-lr",
+            "0",
+            f"The step size must be a number from {LIMITS['learning_rate'][0]:g}"
+            f' to {LIMITS["learning_rate"][1]:g}; you typed "0".',
+        ),
+        (
+            "#maze-dream-seed",
+            "",
+            f"The seed is empty: enter a whole number from 0 to {SEED_MAX:,}.",
+        ),
+        (
+            "#maze-dream-seed",
+            "1e30",
+            f'The seed must be a whole number from 0 to {SEED_MAX:,}; you typed "1e30".',
+        ),
+        ("#maze-dream-seed", "9" * 400, "The seed is not a number the browser can read"),
+        ("#maze-dream-seed", "9" * 30, 'you typed "999999999999…".'),
+    ]
+    for field, value, message in refusals:
+        lab.locator(field).fill(value)
+        lab.get_by_role("button", name="Dream").click()
+        expect(lab.locator(".maze-lab__error")).to_contain_text(message)
+        expect(lab.locator(field)).to_be_focused()
+        lab.locator(field).fill(
+            {"#maze-dream-restarts": "8", "#maze-dream-lr": "0.5"}.get(field, "0")
+        )
+    assert len(lab.locator(".maze-lab__error").inner_text()) < 120
     lab.get_by_role("button", name="Dream").click()
     expect(lab.locator(".maze-ood__status")).to_contain_text("Step ", timeout=TIMEOUT)
     lab.get_by_role("button", name="Stop").click()

@@ -89,6 +89,24 @@ def test_defaults_are_the_cards_settings_and_every_agent_is_found(ood, page):
     ood.get_by_role("button", name="Run the tests").click()
     expect(ood.locator(".maze-lab__error")).to_contain_text("from 1 to 10,000")
     expect(ood.locator("#maze-ood-count")).to_be_focused()
+    # An empty seed is refused (not taken as 0), a huge one with the range, and a
+    # message repeats only a short prefix of what was typed.
+    from saferlhub.settings import SEED_MAX
+
+    ood.locator("#maze-ood-count").fill("10")
+    for value, message in (
+        ("", f"The seed is empty: enter a whole number from 0 to {SEED_MAX:,}."),
+        ("1e30", f'The seed must be a whole number from 0 to {SEED_MAX:,}; you typed "1e30".'),
+        ("9" * 400, "The seed is not a number the browser can read"),
+        ("9" * 30, f'from 0 to {SEED_MAX:,}; you typed "999999999999…".'),
+        ("-1", 'you typed "-1".'),
+    ):
+        ood.locator("#maze-ood-seed").fill(value)
+        ood.get_by_role("button", name="Run the tests").click()
+        expect(ood.locator(".maze-lab__error")).to_contain_text(message)
+        expect(ood.locator("#maze-ood-seed")).to_be_focused()
+        assert len(ood.locator(".maze-lab__error").inner_text()) < 110
+    expect(ood).not_to_have_attribute("data-state", "running")
 
 
 def test_a_small_battery_equals_cpython_and_its_worst_cases_open_in_the_editor(ood, page):
