@@ -1,8 +1,9 @@
 // Auto-graded exercises (the `exercise` fence of hooks/exercises.py).
 //
 // The fence renders a code cell (docs/js/cells.js makes it an editor with Run)
-// plus the exercise's hints and solution. This module adds Check, hints one at a
-// time, Show solution (after a first Check) and Reset, and keeps the reader's
+// plus the exercise's hints and solution. This module adds Check (with Stop while
+// it runs), hints one at a time, Show solution (after a first Check) and Reset,
+// each of the last two after the reader confirms, and keeps the reader's
 // progress in localStorage. Grading is Python: saferlhub.exercises.grade runs the
 // hidden checks in the worker. Python stops a reader's loop itself after a few
 // seconds; a loop it cannot see (inside C code) is caught by the watchdog here,
@@ -50,6 +51,45 @@ function button(label, className) {
   return b;
 }
 
+let confirmCount = 0;
+
+/**
+ * Ask before an action that throws away the reader's work: a question with two buttons
+ * inserted after `anchor`'s row, focus on the safe choice (Cancel), Escape cancels.
+ * Resolves true or false and gives focus back to `opener`.
+ */
+export function confirmInline(anchor, opener, question, yesLabel) {
+  anchor.parentElement.querySelector(":scope > .exercise__confirm")?.remove();
+  return new Promise((resolve) => {
+    const id = `exercise-confirm-${++confirmCount}`;
+    const box = make("div", "exercise__confirm");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-labelledby", id);
+    const text = make("p", "exercise__confirm-question", question);
+    text.id = id;
+    const yes = button(yesLabel, "exercise__confirm-yes");
+    const no = button("Cancel", "exercise__confirm-no");
+    const row = make("div", "exercise__toolbar");
+    row.append(yes, no);
+    box.append(text, row);
+    const finish = (answer) => {
+      box.remove();
+      opener.focus();
+      resolve(answer);
+    };
+    yes.addEventListener("click", () => finish(true));
+    no.addEventListener("click", () => finish(false));
+    box.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        finish(false);
+      }
+    });
+    anchor.after(box);
+    no.focus();
+  });
+}
+
 class Exercise {
   constructor(element, python) {
     this.element = element;
@@ -68,9 +108,13 @@ class Exercise {
     this.checkButton = button("✔ Check", "exercise__check md-button--primary");
     this.hintButton = button("Hint", "exercise__hint");
     this.solutionButton = button("Show solution", "exercise__show-solution");
+    this.stopButton = button("■ Stop", "exercise__stop");
+    this.stopButton.title = "Stop the check (restarts Python: variables of other cells are lost)";
+    this.stopButton.setAttribute("aria-disabled", "true");
     this.resetButton = button("Reset exercise", "exercise__reset");
     this.resetButton.title = "Restore the starting code and forget this exercise's progress";
-    toolbar.append(this.checkButton, this.hintButton, this.solutionButton, this.resetButton);
+    toolbar.append(this.checkButton, this.stopButton, this.hintButton, this.solutionButton, this.resetButton);
+    this.toolbar = toolbar;
 
     this.status = make("p", "exercise__status");
     this.status.setAttribute("aria-live", "polite");
@@ -84,9 +128,10 @@ class Exercise {
     this.element.dataset.mounted = "true";
 
     this.checkButton.addEventListener("click", () => this.check());
+    this.stopButton.addEventListener("click", () => this.stop());
     this.hintButton.addEventListener("click", () => this.revealHint());
-    this.solutionButton.addEventListener("click", () => this.showSolution());
-    this.resetButton.addEventListener("click", () => this.reset());
+    this.solutionButton.addEventListener("click", () => this.askToShowSolution());
+    this.resetButton.addEventListener("click", () => this.askToReset());
     for (let i = 0; i < (this.progress.hints ?? 0); i++) this.appendHint(i);
     this.refresh();
   }
@@ -137,6 +182,27 @@ class Exercise {
     this.refresh();
   }
 
+  async askToShowSolution() {
+    if (this.solutionButton.disabled) return;
+    const sure = await confirmInline(
+      this.toolbar,
+      this.solutionButton,
+      "Replace your code with the solution? Your code in the editor will be lost.",
+      "Replace my code",
+    );
+    if (sure) this.showSolution();
+  }
+
+  async askToReset() {
+    const sure = await confirmInline(
+      this.toolbar,
+      this.resetButton,
+      "Reset this exercise? The starting code replaces yours, and its hints and progress are forgotten.",
+      "Reset",
+    );
+    if (sure) this.reset();
+  }
+
   showSolution() {
     if (this.solutionButton.disabled) return;
     const view = this.view;
@@ -163,8 +229,16 @@ class Exercise {
     this.refresh();
   }
 
+  stop() {
+    if (!this.checking) return;
+    this.stopped = true;
+    this.python.stop();
+  }
+
   async grade(code) {
-    const request = this.python.call("saferlhub.exercises.grade", { exercise: this.id, code });
+    // The Check count lets a numeric answer's message stop saying which way it is off.
+    const attempt = this.progress.attempts ?? 1;
+    const request = this.python.call("saferlhub.exercises.grade", { exercise: this.id, code, attempt });
     let timer;
     const watchdog = this.python.ready.then(
       () =>
@@ -182,8 +256,14 @@ class Exercise {
   async check() {
     if (this.checking) return;
     this.checking = true;
-    this.checkButton.disabled = true;
+    this.stopped = false;
+    // aria-disabled, not disabled: the button keeps the keyboard focus while it waits.
+    this.checkButton.setAttribute("aria-disabled", "true");
+    this.stopButton.removeAttribute("aria-disabled");
     this.element.dataset.status = "checking";
+    // The last Check's results are not this one's: clear them before anything can fail.
+    this.results.replaceChildren();
+    this.results.hidden = true;
     const waiting = this.python.status.state === "loading";
     this.setStatus(waiting ? "Waiting for Python to load…" : "Checking…");
     if (waiting) this.python.ready.then(() => this.checking && this.setStatus("Checking…"), () => {});
@@ -207,14 +287,20 @@ class Exercise {
           "fail",
         );
       } else if (error instanceof PythonStopped) {
-        this.setStatus("Python was stopped while checking. Press Check again.", "fail");
+        this.setStatus(
+          this.stopped
+            ? "Check stopped. Python was restarted (variables of other cells are gone); press Check to try again."
+            : "Python was stopped while checking. Press Check again.",
+          "fail",
+        );
       } else {
         this.setStatus(`Could not check: ${error.message ?? error}`, "fail");
       }
     } finally {
       this.save();
       this.checking = false;
-      this.checkButton.disabled = false;
+      this.checkButton.removeAttribute("aria-disabled");
+      this.stopButton.setAttribute("aria-disabled", "true");
       this.refresh();
     }
   }
@@ -273,9 +359,17 @@ export function mountExerciseOverview(root) {
     }
     summary.textContent = `You have passed ${passed} of ${spans.length} exercises.`;
   };
-  resetAll.addEventListener("click", () => {
+  resetAll.addEventListener("click", async () => {
+    const sure = await confirmInline(
+      resetAll,
+      resetAll,
+      `Forget your progress on all ${spans.length} exercises? Passed checks, tries and hints are cleared in this browser.`,
+      "Forget all progress",
+    );
+    if (!sure) return;
     for (const span of spans) localStorage.removeItem(STORAGE_PREFIX + span.dataset.exercise);
     update();
+    summary.textContent += " Progress forgotten.";
   });
   overview.prepend(summary, resetAll);
   update();

@@ -24,6 +24,14 @@ def replace_code(page, exercise_id, code):
     page.keyboard.insert_text(code)
 
 
+def confirm(box, yes=True):
+    """Answer the question Show solution, Reset exercise or Forget all progress asks."""
+    question = box.locator(".exercise__confirm")
+    expect(question).to_be_visible()
+    question.locator(".exercise__confirm-yes" if yes else ".exercise__confirm-no").click()
+    expect(question).to_have_count(0)
+
+
 def check(page, exercise_id, status):
     box = exercise(page, exercise_id)
     box.locator(".exercise__check").click()
@@ -49,6 +57,7 @@ def test_the_buggy_starter_fails_with_the_reason_then_the_solution_passes(blackj
     expect(box.locator(".exercise__status")).to_contain_text("Not yet")
 
     box.locator(".exercise__show-solution").click()
+    confirm(box)
     expect(box.locator(".cm-content")).to_contain_text("if terminated:")
     check(blackjack, "q-update", "passed")
     expect(box.locator(".exercise__status")).to_contain_text("Passed: all 2 checks")
@@ -75,6 +84,7 @@ def test_a_numeric_answer_is_explained_and_progress_survives_a_reload(blackjack,
     expect(box).to_have_attribute("data-state", "passed", timeout=30_000)
     expect(box.locator(".exercise__hint-list li")).to_have_count(1)
     box.locator(".exercise__reset").click()
+    confirm(box)
     expect(box).to_have_attribute("data-state", "new")
     expect(box.locator(".cm-content")).to_contain_text("answer = ...")
 
@@ -118,6 +128,7 @@ def test_maze_exercises_grade_against_the_site_encoding(page, site_url):
     box = check(page, "maze-encode-input", "failed")
     expect(box.locator(".exercise__results")).to_contain_text("matches saferlhub.maze.encode")
     box.locator(".exercise__show-solution").click()
+    confirm(box)
     check(page, "maze-encode-input", "passed")
 
 
@@ -130,6 +141,68 @@ def test_the_boat_race_reward_is_judged_by_the_exact_solver(page, site_url):
     expect(results).to_contain_text("The best completes 12 laps")
     expect(results).to_contain_text("no reason to prefer the lap")
     box.locator(".exercise__show-solution").click()
+    confirm(box)
     expect(box.locator(".cm-content")).to_contain_text("moving against an arrow")
     check(page, "ungameable-reward", "passed")
     expect(box.locator(".exercise__status")).to_contain_text("Passed: all 3 checks")
+
+
+def focused_class(page) -> str:
+    return page.evaluate("document.activeElement.className")
+
+
+def test_show_solution_and_forget_all_ask_first_and_work_from_the_keyboard(blackjack, site_url):
+    box = exercise(blackjack, "returns")
+    check(blackjack, "returns", "failed")
+    button = box.locator(".exercise__show-solution")
+    button.focus()
+    blackjack.keyboard.press("Enter")
+    question = box.locator(".exercise__confirm")
+    expect(question).to_contain_text("Your code in the editor will be lost")
+    assert "exercise__confirm-no" in focused_class(blackjack)  # the safe choice first
+    blackjack.keyboard.press("Escape")
+    expect(box.locator(".exercise__confirm")).to_have_count(0)
+    assert "exercise__show-solution" in focused_class(blackjack)
+    expect(box.locator(".cm-content")).to_contain_text("# your code here")
+    blackjack.keyboard.press("Enter")
+    blackjack.keyboard.press("Shift+Tab")  # from Cancel to the confirming button
+    assert "exercise__confirm-yes" in focused_class(blackjack)
+    blackjack.keyboard.press("Enter")
+    expect(box.locator(".cm-content")).to_contain_text("for t in range(len(rewards) - 1, -1, -1)")
+
+    blackjack.goto(site_url + "learn/exercises/")
+    progress = blackjack.locator('.exercise-progress[data-exercise="returns"]')
+    expect(progress).to_have_text("tried 1 time")
+    forget = blackjack.locator(".exercise-overview__reset")
+    forget.click()
+    overview = blackjack.locator(".exercise-overview")
+    overview.locator(".exercise__confirm-no").click()
+    expect(progress).to_have_text("tried 1 time")
+    forget.click()
+    overview.locator(".exercise__confirm-yes").click()
+    expect(progress).to_have_text("not started")
+    expect(blackjack.locator(".exercise-overview__summary")).to_contain_text("Progress forgotten")
+
+
+def test_a_long_check_can_be_stopped_and_old_results_do_not_linger(blackjack):
+    replace_code(blackjack, "endless-return", "answer = 25")
+    box = check(blackjack, "endless-return", "failed")
+    expect(box.locator(".exercise__results")).to_contain_text("Too high")
+    # Inside C, where the grader's own time limit cannot reach: the reader stops it.
+    replace_code(blackjack, "endless-return", "answer = sum(range(10**12))")
+    box.locator(".exercise__check").click()
+    expect(box).to_have_attribute("data-status", "checking")
+    expect(box.locator(".exercise__results")).to_be_hidden()  # the last Check's, cleared
+    stop = box.locator(".exercise__stop")
+    expect(stop).not_to_have_attribute("aria-disabled", "true")
+    stop.click()
+    expect(box).to_have_attribute("data-status", "error", timeout=CHECK_TIMEOUT)
+    expect(box.locator(".exercise__status")).to_contain_text("Check stopped")
+    expect(stop).to_have_attribute("aria-disabled", "true")
+    expect(blackjack.locator(".saferlhub-status")).to_have_attribute(
+        "data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS
+    )
+    replace_code(blackjack, "endless-return", "import sys\nsys.exit()\nanswer = 20")
+    box = check(blackjack, "endless-return", "failed")
+    expect(box.locator(".exercise__results")).to_contain_text("your code called sys.exit()")
+    expect(box.locator(".exercise__results")).not_to_contain_text("Traceback")

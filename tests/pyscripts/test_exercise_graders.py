@@ -324,3 +324,13 @@ def test_a_right_reward_scaled_down_still_passes():
     assert "1e-12" in scaled
     assert grade("ungameable-reward", scaled)["ok"]
     assert grade("ungameable-reward", HAIR.format(bonus="0.1"))["ok"]
+
+
+def test_the_page_states_the_tie_tolerance_the_grader_uses():
+    from pathlib import Path
+
+    from saferlhub.exercises.reward_hacking import TIE_FRACTION
+
+    page = Path(__file__).parents[2] / "docs/learn/reward-hacking-exercises.md"
+    assert TIE_FRACTION == 1e-4
+    assert "differ by less than 10⁻⁴ of your largest reward of one" in page.read_text()
