@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 
 from saferlhub.maze import battery_sets
 from saferlhub.maze.dreaming import wilson_interval
+from saferlhub.maze.encoding import encode
 from saferlhub.maze.evaluation import EVALUATION_SEED, rollout_steps, summarise
 from saferlhub.maze.grid import Maze, Pos
-from saferlhub.maze.interp.hooks import Model
-from saferlhub.maze.interp.probes import probe_report
+from saferlhub.maze.interp.hooks import Model, run_with_cache
+from saferlhub.maze.interp.probes import CONCEPTS, balanced, train_and_score
 from saferlhub.maze.network_calls import together
 
 
@@ -76,6 +77,13 @@ def checkpoint_sweep(
         for c in chosen
     }
     episodes = yield from together(runs)
+    probe_rows, probe_labels = [], []
+    if probe is not None and probe_pool is not None:
+        # the same states and labels for every checkpoint, picked once
+        concept, layer = probe
+        picks = balanced(CONCEPTS[concept], probe_pool, probe_count)
+        probe_rows = [encode(*probe_pool[i]) for i, _ in picks]
+        probe_labels = [y for _, y in picks]
     rows = []
     for c in chosen:
         played = episodes[c["model"].name][0]
@@ -93,20 +101,9 @@ def checkpoint_sweep(
             "protrusion_human_rate": ood.human_harvest_rate,
             "protrusion_human_interval": list(wilson_interval(harvested, len(reachable))),
         }
-        if probe is not None and probe_pool is not None:
-            concept, layer = probe
-            report = yield from probe_report(
-                c["model"],
-                probe_pool,
-                concepts=[concept],
-                layers=[layer],
-                count=probe_count,
-                controls=False,
-            )
-            row["probe"] = {
-                "concept": concept,
-                "layer": layer,
-                **report[concept]["layers"][layer]["task"],
-            }
+        if probe_rows:
+            _, cache = yield from run_with_cache(c["model"], probe_rows)
+            score = train_and_score(CONCEPTS[concept], cache[layer], probe_labels)
+            row["probe"] = {"concept": concept, "layer": layer, **score}
         rows.append(row)
     return rows
