@@ -70,6 +70,7 @@ async function mountPage() {
   if (proxies) (await import("./reward-proxies.js")).mountRewardProxies(proxies, python);
   const toy = article.querySelector('[data-python="reward-toy"]');
   if (toy) (await import("./reward-toy.js")).mountRewardToy(toy, python);
+  for (const lab of article.querySelectorAll('[data-python="reward-learned"]')) (await import("./reward-learned.js")).mountRewardLearned(lab, python);
 }
 
 // Page code (and tests) can reach the Python worker once a page has started it.

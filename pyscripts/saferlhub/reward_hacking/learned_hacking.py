@@ -91,7 +91,7 @@ class LearnedHackingSettings:
     )
     seeds: int = _setting(5, "Seeds", "Runs per regime, seeds 0, 1, ...", 1, 50)
     first_seed: int = _setting(0, "First seed", "Seed of the first run.", 0, 2**31 - 1)
-    checkpoints: int = _setting(15, "Progress reports", "Reports per run.", 1, 200)
+    checkpoints: int = _setting(20, "Progress reports", "Reports per run.", 1, 200)
 
     def __post_init__(self):
         check_fields(self)
@@ -271,7 +271,7 @@ def learned_hacking_page(settings: dict | str | None = None, progress: Callable 
     """Every regime trained from the same seeds, summarised for the page.
 
     Streams, after each checkpoint of each run, {"regime", "seed", "update",
-    "updates", "run", "runs", "curve"}: the regime's `mean_curve` over its runs
+    "updates", "run", "runs", "group_size", "curve"}: the regime's `mean_curve` over its runs
     finished so far and the one under way. Returns the settings and `summarise`'s
     summary. A bad setting comes back as {"error", "setting"}.
     """
@@ -291,7 +291,8 @@ def learned_hacking_page(settings: dict | str | None = None, progress: Callable 
                     return False
                 mine = [run for run in runs if run["regime"] == event["regime"]]
                 curve = mean_curve(mine)
-                return progress({**event, "run": len(runs), "runs": total, "curve": curve})
+                done = {"run": len(runs), "runs": total, "group_size": s.group_size}
+                return progress({**event, **done, "curve": curve})
 
             runs[-1] = train(regime, seed, s, progress=report)
     summary = summarise(runs)
