@@ -259,3 +259,18 @@ def test_a_patching_sweep_restores_all_with_a_whole_layer(model, network, states
     assert all(p["restored"] == pytest.approx(1.0, abs=1e-5) for p in whole)
     assert len(sweep["patches"]) == 3 * 3  # each layer whole and in two groups
     assert sweep["patches"][1]["units"] == [0, 4] and sweep["patches"][2]["units"] == [4, 8]
+
+
+def test_the_nearest_human_direction_starts_a_shortest_path():
+    from saferlhub.maze.grid import step_position
+    from saferlhub.maze.structure import distances
+
+    for maze, pos in probes.probe_states(20, seed=4):
+        direction = probes.nearest_human_direction(maze, pos)
+        reach = distances(maze, pos)
+        nearest = min((reach[h] for h in maze.humans if h in reach), default=None)
+        if nearest is None:
+            assert direction is None
+            continue
+        after = distances(maze, step_position(pos, direction))
+        assert min(after[h] for h in maze.humans if h in after) == nearest - 1

@@ -28,6 +28,7 @@ import operator
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import repeat
 
 from saferlhub.maze.dreaming import wilson_interval
@@ -57,27 +58,39 @@ def crop_adjacent(maze: Maze, pos: Pos) -> int:
 
 def protrusion(maze: Maze, pos: Pos) -> int:
     """1 if some wall sticks out by one block anywhere (`has_single_block_protrusion`)."""
+    return _has_protrusion(maze)
+
+
+@lru_cache(maxsize=4096)
+def _has_protrusion(maze: Maze) -> int:
     return int(has_single_block_protrusion(maze))
+
+
+@lru_cache(maxsize=65536)
+def _moves(maze: Maze, source: Pos) -> dict[Pos, int]:
+    # A pool holds every cell of each maze: BFS from a human is shared by all of them.
+    return distances(maze, source)
 
 
 def finish_distance(maze: Maze, pos: Pos) -> float | None:
     """Moves from the agent to the finish on the shortest path (None if unreachable)."""
-    d = distances(maze, pos).get(maze.finish)
+    d = _moves(maze, maze.finish).get(pos)
     return None if d is None else float(d)
 
 
 def nearest_human_direction(maze: Maze, pos: Pos) -> int | None:
     """The first move (0 up, 1 down, 2 left, 3 right) of a shortest path to the nearest
     reachable human (ties: that action order); None without a reachable human."""
-    reach = distances(maze, pos)
-    humans = [h for h in maze.humans if h in reach]
-    if not humans:
+    # Moves from each human (shared by every cell of the maze); the finish ends an
+    # episode, so no path runs through it.
+    reach = {h: d for h in maze.humans if (d := _moves(maze, h).get(pos)) is not None}
+    if not reach:
         return None
-    target = min(humans, key=lambda h: (reach[h], h))
-    back = distances(maze, target)  # the path runs through cells one step closer each time
+    target = min(reach, key=lambda h: (reach[h], h))
+    back = _moves(maze, target)
     for action in Action:
         nxt = step_position(pos, action)
-        if nxt in back and back[nxt] == reach[target] - 1 and nxt in reach:
+        if nxt != maze.finish and back.get(nxt) == reach[target] - 1:
             return int(action)
     return None
 
