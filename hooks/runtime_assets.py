@@ -17,6 +17,8 @@
    so a new one appears on the maze pages without code changes.
 4. On pages that use Python, start the worker from the <head>, before the page's
    CSS and scripts load: docs/js/python-client.js adopts it.
+5. On the maze lab's pages, say under "Try it" how much the lab downloads, from the
+   sizes of the very files it fetches (maze_download_parts).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -159,6 +162,81 @@ def copy_models(models: Path, dest: Path) -> dict:
     return index
 
 
+def agent_files(models: Path) -> list[Path]:
+    """The model files the site copies for each agent (see copy_models)."""
+    files = []
+    for card_path in sorted(models.glob("*/model_card.json")):
+        card = json.loads(card_path.read_text())
+        files += [card_path.parent / card["files"][key]["path"] for key in MODEL_FILES]
+    return files
+
+
+def maze_download_parts(
+    mazes: bytes, node_modules: Path = NODE_MODULES, models: Path = MODELS
+) -> dict:
+    """Bytes a first visit to the maze lab downloads, by part: the runtime files its pages
+    fetch and that the service worker keeps for them (hooks/service_worker.py: ON_DEMAND
+    and MAZE_LAB); `mazes` is battery_sets_json(). Source maps are left out: only
+    developer tools fetch them."""
+
+    def vendor(folder: str) -> int:
+        return sum(
+            (node_modules / src).stat().st_size
+            for dest, src in VENDOR_FILES.items()
+            if dest.startswith(folder) and not dest.endswith(".map")
+        )
+
+    networks = agent_files(models)
+    return {
+        "python": vendor("pyodide/"),
+        "onnxruntime": vendor("onnxruntime-web/"),
+        "agents": len(list(models.glob("*/model_card.json"))),
+        "networks": sum(path.stat().st_size for path in networks),
+        "mazes": len(mazes),
+    }
+
+
+COUNT_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def count_word(count: int) -> str:
+    return COUNT_WORDS[count] if count < len(COUNT_WORDS) else f"{count:,}"
+
+
+def maze_download_note(parts: dict) -> str:
+    total = parts["python"] + parts["onnxruntime"] + parts["networks"] + parts["mazes"]
+    agents = count_word(parts["agents"])
+    return (
+        f'<p class="saferlhub-download" data-bytes="{total}">The maze lab downloads about '
+        f"{megabytes(total)} the first time you open one of its pages: "
+        f"Python ({megabytes(parts['python'])}), "
+        f"onnxruntime-web ({megabytes(parts['onnxruntime'])}), "
+        f"the {agents} agents' networks ({megabytes(parts['networks'])}) "
+        f"and the held-out mazes ({megabytes(parts['mazes'])}). "
+        "Your browser keeps them for later visits and for offline use.</p>"
+    )
+
+
+MAZE_LAB_MARKER = 'data-python="maze-'
+TRY_IT = re.compile(r'<h2 id="try-it">.*?</h2>', re.S)
+
+
+def add_maze_download_note(output: str, page_path: str, note: str) -> str:
+    """The note right under a maze page's "Try it" heading; a maze page without one fails."""
+    if MAZE_LAB_MARKER not in output:
+        return output
+    heading = TRY_IT.search(output)
+    if heading is None:
+        raise PluginError(
+            f"{page_path}: a maze lab page needs a 'Try it' heading for its download note"
+        )
+    return output[: heading.end()] + note + output[heading.end() :]
+
+
 def pyodide_version(node_modules: Path) -> str:
     return json.loads((node_modules / "pyodide" / "package.json").read_text())["version"]
 
@@ -217,7 +295,11 @@ EARLY_START = """<script>
 /* SafeRLHub: start Python at once; docs/js/python-client.js adopts this worker. */
 (() => {{
   const url = new URL("{url}", location.href);
-  const worker = new Worker(url, {{ type: "module", name: "saferlhub-python" }});
+  // Not controlled by the service worker yet: Pyodide's files are handed over to it.
+  const sw = navigator.serviceWorker;
+  const handOver = sw && "caches" in window && !sw.controller;
+  const name = handOver ? "saferlhub-python hand-over" : "saferlhub-python";
+  const worker = new Worker(url, {{ type: "module", name }});
   const early = {{ worker, messages: [], error: null }};
   worker.onmessage = (event) => early.messages.push(event.data);
   worker.onerror = (event) => (early.error = event.message || "the Python worker failed to start");
@@ -230,9 +312,21 @@ def early_start_script(page_url: str) -> str:
     return EARLY_START.format(url=get_relative_url("assets/saferlhub/python-worker.js", page_url))
 
 
+_maze_note: str | None = None
+
+
+def on_pre_build(config):
+    global _maze_note
+    _maze_note = None  # sizes read again on each (re)build
+
+
 def on_post_page(output: str, page, config) -> str:
+    global _maze_note
     if not any(marker in output for marker in NEEDS_PYTHON):
         return output
+    if MAZE_LAB_MARKER in output:
+        _maze_note = _maze_note or maze_download_note(maze_download_parts(battery_sets_json()))
+        output = add_maze_download_note(output, page.file.src_uri, _maze_note)
     head = output.find("<head>")
     if head < 0:
         raise PluginError(f"{page.file.src_uri}: no <head> to start Python from")

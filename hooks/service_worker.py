@@ -11,7 +11,8 @@ After the build (keep this hook last in mkdocs.yml: it hashes the finished files
    - files no browser fetches here (source maps, other font formats, lunr's
      non-English tokenisers), left out;
 2. bundle docs/js/service-worker.js with esbuild (Workbox 7 from node_modules,
-   nothing from a CDN), with the on-demand files and their content hashes;
+   nothing from a CDN), with the on-demand files and their content hashes, and
+   those a maze page has kept in full (MAZE_LAB: every agent, onnxruntime-web);
 3. let workbox-build's injectManifest add the precache manifest (URL and content
    hash of each core file) and write site/sw.js.
 
@@ -47,6 +48,13 @@ ON_DEMAND = [
     "**/*.wasm",
     "**/*.onnx",
     "assets/saferlhub/battery_sets.json",  # the out-of-distribution page's only
+]
+# On-demand files every maze page asks the service worker to keep (each agent's
+# networks and the runtime that runs them), so an agent never run online runs offline.
+MAZE_LAB = [
+    "assets/models/**",
+    "assets/vendor/onnxruntime-web/**",
+    "assets/saferlhub/battery_sets.json",
 ]
 EXCLUDED = [
     SW_NAME,
@@ -133,6 +141,7 @@ def check_core(site: Path, core: list[str]) -> None:
 
 
 def bundle(on_demand: dict[str, str], out: Path) -> None:
+    maze_files = [path for path in sorted(on_demand) if matches(path, MAZE_LAB)]
     esbuild = NODE_MODULES / ".bin" / "esbuild"
     if not esbuild.exists():
         raise PluginError("esbuild is missing from node_modules (run `npm ci`, or `make setup`)")
@@ -146,6 +155,7 @@ def bundle(on_demand: dict[str, str], out: Path) -> None:
         "--log-level=warning",
         f"--outfile={out}",
         f"--define:ON_DEMAND={json.dumps(on_demand, sort_keys=True)}",
+        f"--define:MAZE_FILES={json.dumps(maze_files)}",
         '--define:process.env.NODE_ENV="production"',  # Workbox's quiet production build
     ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -212,7 +222,12 @@ def build_service_worker(site: Path) -> dict:
             f"service worker: workbox-build precached {result['count']} files, "
             f"hooks/service_worker.py expected {len(groups['core'])}"
         )
-    return {"core": groups["core"], "core_bytes": result["size"], "on_demand": on_demand}
+    return {
+        "core": groups["core"],
+        "core_bytes": result["size"],
+        "on_demand": on_demand,
+        "maze": [path for path in sorted(on_demand) if matches(path, MAZE_LAB)],
+    }
 
 
 def on_startup(command, dirty):

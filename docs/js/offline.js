@@ -5,7 +5,10 @@
 //   page opens offline after a first visit.
 // - Big runtimes (Pyodide, onnxruntime-web) are cached only once used. Files this
 //   page fetched before the service worker controlled it (the first visit) are
-//   handed to it here ("keep"), and so are the files the Python worker loaded.
+//   handed to it here ("keep"), and so are the files the Python worker loaded: each
+//   was copied into a hand-off cache as it arrived (handOver), so the service worker
+//   stores it without downloading it a second time. A maze page also asks it to keep
+//   every agent, so an agent never run online still runs offline.
 // - A new deployment installs in the background and waits; a notice offers to
 //   reload into it, so a tab never runs half old and half new scripts.
 //
@@ -15,6 +18,8 @@ import { assetUrl } from "./assets.js";
 import { getPython } from "./python-client.js";
 
 const UPDATE_CHECK_MS = 30 * 60 * 1000;
+// Read and emptied by docs/js/service-worker.js; python-worker.js writes to it too.
+export const HANDOFF_CACHE = "saferlhub-handoff";
 
 export const status = {
   worker: "starting", // starting | active | blocked | unsupported | failed
@@ -28,6 +33,54 @@ let lastUpdateCheck = 0;
 let reloadOnChange = false;
 const toKeep = new Set();
 let flushing = null;
+let handingOver = false;
+const handoffs = new Set(); // copies still being written
+
+/** Whether a page that is not controlled yet should copy its fetches for the service
+ * worker (the Python worker is told so by its name: python-client.js). */
+function shouldHandOver() {
+  return "serviceWorker" in navigator && "caches" in globalThis && !navigator.serviceWorker.controller;
+}
+
+/** Copy a runtime file's response into the hand-off cache (keyed without its query). */
+export function handOver(url, response) {
+  const { origin, pathname } = new URL(url);
+  const put = caches
+    .open(HANDOFF_CACHE)
+    .then((cache) => cache.put(origin + pathname, response))
+    .catch(() => {}); // a copy lost: the service worker downloads that file instead
+  handoffs.add(put);
+  put.finally(() => handoffs.delete(put));
+}
+
+// The runtime files this page fetches itself (onnxruntime-web's wasm, the agents'
+// networks, the battery's sets); Pyodide's come from the Python worker.
+function isRuntimeFile(url) {
+  return (
+    url.startsWith(assetUrl("vendor/")) ||
+    (url.startsWith(assetUrl("models/")) && url.endsWith(".onnx")) ||
+    url.startsWith(assetUrl("saferlhub/battery_sets.json"))
+  );
+}
+
+function handOverPageFetches() {
+  if (!shouldHandOver()) return;
+  handingOver = true;
+  const pageFetch = window.fetch.bind(window);
+  window.fetch = async (...args) => {
+    const response = await pageFetch(...args);
+    if (handingOver && response.ok && !navigator.serviceWorker.controller && isRuntimeFile(response.url)) {
+      handOver(response.url, response.clone());
+    }
+    return response;
+  };
+}
+
+function stopHandingOver() {
+  handingOver = false;
+  handoffs.clear();
+  caches.delete(HANDOFF_CACHE).catch(() => {});
+}
 
 /** Register the service worker; call once per page load. */
 export async function startOffline() {
@@ -35,6 +88,9 @@ export async function startOffline() {
     status.worker = "unsupported";
     return;
   }
+  // A controlled page fetches through the service worker; a first visit hands over.
+  if (navigator.serviceWorker.controller) stopHandingOver();
+  else handOverPageFetches();
   // Precaching must not compete with what the reader is waiting for: the page,
   // then Python on pages that start it.
   if (document.readyState !== "complete") {
@@ -48,11 +104,13 @@ export async function startOffline() {
   } catch (error) {
     // A site without sw.js, or a browser that refuses service workers: it still works online.
     status.worker = "failed";
+    stopHandingOver();
     console.warn("SafeRLHub works online only here: the service worker did not register.", error);
     return;
   }
   if (!registration) {
     status.worker = "blocked"; // automated browsers that block service workers resolve nothing
+    stopHandingOver();
     return;
   }
   lastUpdateCheck = Date.now();
@@ -94,11 +152,19 @@ function observeResources() {
   new PerformanceObserver((list) => add(list.getEntries())).observe({ type: "resource" });
 }
 
+// Maze pages (their labs are [data-python="maze-..."]) keep every agent.
+const isMazePage = () => Boolean(document.querySelector('[data-python^="maze-"]'));
+let mazeKept = false;
+
 async function flush() {
-  if (flushing || !toKeep.size) return;
+  const maze = !mazeKept && isMazePage();
+  if (flushing || !(toKeep.size || maze)) return;
   const urls = [...toKeep];
   toKeep.clear();
-  flushing = ask(registration.active, { type: "keep", urls })
+  mazeKept ||= maze;
+  // Copies still being written would otherwise be downloaded again.
+  flushing = Promise.all([...handoffs])
+    .then(() => ask(registration.active, { type: "keep", urls, maze }))
     .then((result) => {
       for (const url of result.kept) if (!status.kept.includes(url)) status.kept.push(url);
       status.failed = result.failed;

@@ -45,6 +45,14 @@ export class PythonUnavailable extends PythonError {
 // Python's files once a page has used them).
 const OFFLINE_REASON = "you are offline, and this browser has not kept a copy of Python yet";
 
+/** The worker's name; " hand-over" asks it to copy Pyodide's files for the service
+ * worker (docs/js/offline.js), on a page that none controls yet. The same rule is in
+ * hooks/runtime_assets.py's EARLY_START. */
+function pythonWorkerName() {
+  const handOver = "serviceWorker" in navigator && "caches" in window && !navigator.serviceWorker.controller;
+  return handOver ? "saferlhub-python hand-over" : "saferlhub-python";
+}
+
 export class PythonClient extends EventTarget {
   #worker = null;
   #pending = new Map(); // id -> {resolve, reject, handlers}
@@ -72,8 +80,7 @@ export class PythonClient extends EventTarget {
     // The page's <head> may have started the worker already (hooks/runtime_assets.py).
     const early = window.saferlhubEarlyPython;
     window.saferlhubEarlyPython = undefined;
-    const worker =
-      early?.worker ?? new Worker(this.workerUrl, { type: "module", name: "saferlhub-python" });
+    const worker = early?.worker ?? new Worker(this.workerUrl, { type: "module", name: pythonWorkerName() });
     worker.onmessage = ({ data }) => this.#receive(data);
     worker.onerror = (event) => this.#fail(event.message || "the Python worker failed to start");
     this.#worker = worker;

@@ -18,6 +18,19 @@ const FLUSH_CHARS = 8_192;
 const FLUSH_MS = 50;
 
 const post = (message) => self.postMessage(message);
+
+// On a page no service worker controls yet (a first visit), each file is copied into
+// the hand-off cache as it arrives, for the service worker to keep without a second
+// download (docs/js/offline.js and service-worker.js; the page names this worker so).
+const HANDOFF_CACHE = "saferlhub-handoff";
+const handingOver = self.name.endsWith(" hand-over") && "caches" in self;
+const handoffs = [];
+function handOver(response) {
+  if (!handingOver || !response.ok || !response.url.startsWith(PYODIDE_BASE.href)) return;
+  const { origin, pathname } = new URL(response.url);
+  const copy = response.clone();
+  handoffs.push(caches.open(HANDOFF_CACHE).then((cache) => cache.put(origin + pathname, copy)).catch(() => {}));
+}
 let startError = null; // why start() failed, once it has
 
 // ---- start-up progress -------------------------------------------------------
@@ -45,6 +58,7 @@ const realFetch = self.fetch.bind(self);
 async function countingFetch(input, init) {
   const response = await realFetch(input, init);
   if (!response.ok || !response.body) return response;
+  handOver(response);
   const counter = new TransformStream({
     transform(chunk, controller) {
       loadedBytes += chunk.byteLength;
@@ -87,6 +101,7 @@ async function start() {
       ["pyodide.mjs", "pyodide.asm.mjs"].map(async (name) => {
         const response = await realFetch(new URL(name, PYODIDE_BASE));
         if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+        handOver(response);
         await response.arrayBuffer();
       }),
     );
@@ -113,6 +128,7 @@ async function start() {
   for (const name of Object.keys(INFO.startupBytes)) {
     if (name !== "pyscripts.zip") fetched.push(new URL(name, PYODIDE_BASE).href);
   }
+  await Promise.all(handoffs); // written before the page asks the service worker to keep them
   post({
     type: "ready",
     python: version,

@@ -8,22 +8,40 @@ so no test inherits another's service worker or caches.
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import quote, urlparse
 
 import pytest
 from playwright.sync_api import expect
 
+from hooks import service_worker
+from hooks.runtime_assets import MODEL_FILES
 from tests.e2e.conftest import wait_for_python
-from tests.e2e.harness import BASE_PATH, SITE, site_server
+from tests.e2e.harness import BASE_PATH, SITE, is_local, site_server
 
 pytestmark = pytest.mark.e2e
+# Offline tests change the context's network and routes, and count what a first visit keeps.
+COLD_PROFILE = True
 
 # Starting Python from the service worker's cache, or a second time in one test,
 # can take minutes on a loaded 2-core machine.
 SLOW_PYTHON_MS = 180_000
+
+# bad2 as the Play page's ?maze= parameter reads it: its seven rows, one after another.
+BAD2 = [
+    ".#....H",
+    ".##.###",
+    ".#.....",
+    ".#.###.",
+    ".#C#...",
+    ".###.#.",
+    ".....#F",
+]
 
 PYODIDE_FILES = [
     "pyodide.mjs",
@@ -101,36 +119,120 @@ def test_after_a_first_visit_pages_and_code_cells_work_offline(page, context):
 
 
 @pytest.mark.service_workers
-def test_the_maze_lab_plays_bad2_offline_once_an_agent_has_run(page, context):
-    """The issue's offline reader: the Play page's runtimes (Pyodide, onnxruntime-web, the
-    planted agent's network) kept after one online run, then bad2 played with the server
-    gone, with the route the planted agent's model card records."""
-    card = Path(__file__).resolve().parents[2] / "models" / "planted" / "model_card.json"
-    bad2 = json.loads(card.read_text())["evaluation"]["failure_mazes"]["bad2"]
+def test_the_maze_lab_plays_offline_from_a_link_with_any_agent_once_one_has_run(page, context):
+    """The issue's offline reader: one agent run online on the Play page; then, with the
+    server gone, a shared link (an address with ?maze=...) opens, and that agent and one
+    never run online play bad2 with the routes their model cards record."""
+    models = Path(__file__).resolve().parents[2] / "models"
+    cards = {
+        path.parent.name: json.loads(path.read_text()) for path in models.glob("*/model_card.json")
+    }
+    bad2 = {name: card["evaluation"]["failure_mazes"]["bad2"] for name, card in cards.items()}
+    agent_files = [  # the networks the site copies (hooks/runtime_assets.py)
+        f"assets/models/{name}/{card['files'][key]['path']}"
+        for name, card in cards.items()
+        for key in MODEL_FILES
+    ]
 
-    def play_bad2():
+    def play_bad2(agent):
         lab = page.locator('[data-python="maze-play"]')
         expect(lab).to_have_attribute("data-state", "ready", timeout=SLOW_PYTHON_MS)
-        lab.locator("#maze-play-agent").select_option("planted")
+        lab.locator("#maze-play-agent").select_option(agent)
         lab.locator(".maze-lab__run").click()
         # The first run loads onnxruntime-web and the network (from the cache, offline).
         expect(lab).to_have_attribute("data-state", "ready", timeout=SLOW_PYTHON_MS)
-        expect(lab.locator(".maze-lab__summary")).to_contain_text(f"Route: {bad2['actions']}.")
+        expect(lab.locator(".maze-lab__summary")).to_contain_text(
+            f"Route: {bad2[agent]['actions']}."
+        )
 
+    link = "maze/play/?maze=" + quote("".join(BAD2), safe="")  # "#" is %23
     with site_server() as server:
-        page.goto(server.url + "maze/play/")
-        play_bad2()
+        page.goto(server.url + link)
+        play_bad2("planted")
         wait_until_controlled(page)
+        # Every agent's networks are kept, not only the one that ran.
+        wanted = [server.url + path for path in agent_files]
+        wanted += [server.url + "assets/vendor/pyodide/pyodide.asm.wasm"]
+        wanted += [server.url + "assets/vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"]
         page.wait_for_function(
-            """() => ["q_network.onnx", ".wasm", "pyodide.asm.wasm"].every((end) =>
-                window.saferlhub.offline.kept.some((url) => url.endsWith(end)))""",
-            timeout=60_000,
+            "(wanted) => wanted.every((url) => window.saferlhub.offline.kept.includes(url))",
+            arg=wanted,
+            timeout=90_000,
         )
         assert page.evaluate("window.saferlhub.offline.failed") == []
 
         go_offline(context, server)
+        # A shared link: an address with a query, which the service worker must not miss.
+        page.goto(server.url + link)
+        expect(page.locator("h1")).not_to_contain_text("404")
+        play_bad2("planted")
+        play_bad2("natural")  # never run online
+
+
+def count_bodies_sent(server):
+    """Record each response body the server sends: {path: [bytes, ...]} (a 304 sends none)."""
+    sent = collections.defaultdict(list)
+    base = server.RequestHandlerClass  # functools.partial(Handler, directory=...)
+
+    class Counting(base.func):
+        def copyfile(self, source, outputfile):
+            before = source.tell()
+            super().copyfile(source, outputfile)
+            sent[urlparse(self.path).path].append(source.tell() - before)
+
+    server.RequestHandlerClass = functools.partial(Counting, *base.args, **base.keywords)
+    return sent
+
+
+def test_a_cold_visit_to_the_play_page_downloads_each_runtime_file_once(browser):
+    """The issue's 56.4 MB visit (32.2 MB unique): the service worker re-downloaded both
+    wasm files after Python was ready. Here a reader's cold visit, up to an agent's first
+    run and the service worker keeping every agent, sends each runtime file's bytes once,
+    and they add up to the figure the page states."""
+    # Its own context: the other tests' request routing turns off Chromium's HTTP cache,
+    # which a reader's browser has (Pyodide's modules are fetched, then imported from it).
+    context = browser.new_context(service_workers="allow")
+    context.set_default_timeout(60_000)
+    requested = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+    with site_server() as server:
+        sent = count_bodies_sent(server)
         page.goto(server.url + "maze/play/")
-        play_bad2()
+        lab = page.locator('[data-python="maze-play"]')
+        expect(lab).to_have_attribute("data-state", "ready", timeout=SLOW_PYTHON_MS)
+        lab.locator(".maze-lab__run").click()
+        expect(lab).to_have_attribute("data-state", "ready", timeout=SLOW_PYTHON_MS)
+        wait_until_controlled(page)
+        # The service worker has kept every runtime file (all a maze page asks for).
+        on_demand = service_worker.classify(SITE)["on_demand"]
+        page.wait_for_function(
+            "(paths) => paths.every((path) => window.saferlhub.offline.kept.includes(path))",
+            arg=[server.url + path for path in on_demand],
+            timeout=90_000,
+        )
+        page.wait_for_load_state("networkidle")
+        note = page.locator(".saferlhub-download")
+        stated = int(note.get_attribute("data-bytes"))
+        handoff = page.evaluate(
+            "caches.has('saferlhub-handoff').then(async (has) => has && "
+            "(await (await caches.open('saferlhub-handoff')).keys()).length)"
+        )
+    context.close()
+    assert not [url for url in requested if not is_local(url)]
+
+    runtime = {
+        path: bodies
+        for path, bodies in sent.items()
+        if service_worker.matches(path.removeprefix(BASE_PATH), service_worker.ON_DEMAND)
+    }
+    twice = {path: bodies for path, bodies in runtime.items() if len(bodies) > 1}
+    assert not twice, f"runtime files downloaded more than once: {twice}"
+    # Every runtime file of the lab came, each exactly as big as in the site.
+    assert sum(sum(bodies) for bodies in runtime.values()) == stated
+    assert not handoff  # the hand-off cache was emptied into the service worker's
+    expect_text = f"downloads about {stated / 1e6:.1f} MB the first time"
+    assert expect_text in (SITE / "maze/play/index.html").read_text()
 
 
 @pytest.mark.service_workers

@@ -119,3 +119,52 @@ def test_a_missing_model_file_or_a_broken_card_fails_the_build(tmp_path):
 def test_the_committed_agents_are_shipped():
     names = {p.parent.name for p in runtime_assets.MODELS.glob("*/model_card.json")}
     assert {"natural", "planted"} <= names
+
+
+def test_the_maze_download_figure_is_the_size_of_the_files_the_lab_fetches():
+    parts = runtime_assets.maze_download_parts(mazes=b"[]" * 1000)
+    pyodide = runtime_assets.NODE_MODULES / "pyodide"
+    names = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"]
+    names.append("pyodide-lock.json")
+    assert parts["python"] == sum((pyodide / name).stat().st_size for name in names)
+    ort = runtime_assets.NODE_MODULES / "onnxruntime-web" / "dist"
+    assert parts["onnxruntime"] == sum(
+        (ort / name).stat().st_size
+        for name in ["ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"]
+    )
+    cards = sorted(runtime_assets.MODELS.glob("*/model_card.json"))
+    assert parts["agents"] == len(cards) >= 3
+    networks = 0
+    for card_path in cards:
+        files = json.loads(card_path.read_text())["files"]
+        networks += sum(
+            (card_path.parent / files[key]["path"]).stat().st_size
+            for key in ("q_network", "q_gradient")
+        )
+    assert parts["networks"] == networks
+    assert parts["mazes"] == 2000
+
+
+def test_the_maze_download_note_states_each_part_and_the_exact_total():
+    parts = {"python": 13_531_207, "onnxruntime": 14_312_951, "agents": 3, "networks": 4_859_603}
+    parts["mazes"] = 282_247
+    note = runtime_assets.maze_download_note(parts)
+    assert 'data-bytes="32986008"' in note
+    assert "downloads about 33.0 MB the first time" in note
+    assert (
+        "Python (13.5 MB), onnxruntime-web (14.3 MB), the three agents' networks (4.9 MB)" in note
+    )
+    assert "held-out mazes (0.3 MB)" in note
+
+
+def test_the_download_note_goes_under_try_it_on_maze_pages_only():
+    heading = '<h2 id="try-it">Try it<a class="headerlink" href="#try-it">&para;</a></h2>'
+    page = f'<h1>Play</h1>{heading}<div class="maze-lab" data-python="maze-play"></div>'
+    out = runtime_assets.add_maze_download_note(page, "maze/play.md", "<p>NOTE</p>")
+    assert out == page.replace(heading, heading + "<p>NOTE</p>")
+    other = f'{heading}<div class="pycell"></div>'
+    assert runtime_assets.add_maze_download_note(other, "x.md", "<p>NOTE</p>") == other
+    with pytest.raises(PluginError, match="maze/ood.md"):
+        runtime_assets.add_maze_download_note(
+            '<div data-python="maze-ood"></div>', "maze/ood.md", "<p>NOTE</p>"
+        )

@@ -1,5 +1,6 @@
 """hooks/service_worker.py: what the service worker precaches, and the file it writes."""
 
+import hashlib
 import json
 import re
 
@@ -92,6 +93,14 @@ def test_the_service_worker_precaches_the_core_and_knows_the_on_demand_files(tmp
     }
     for path, revision in result["on_demand"].items():
         assert f'"{path}":"{revision}"' in sw
+    # A maze page keeps every agent's files (so one never run online runs offline).
+    assert result["maze"] == ["assets/models/agent/q.onnx"]
+    assert '["assets/models/agent/q.onnx"]' in sw
+    # The revision the worker checks a handed-over copy against is the one it stores.
+    wasm = site / "assets/vendor/pyodide/pyodide.asm.wasm"
+    assert result["on_demand"]["assets/vendor/pyodide/pyodide.asm.wasm"] == (
+        hashlib.sha256(wasm.read_bytes()).hexdigest()[:16]
+    )
     (site / "assets/vendor/pyodide/pyodide.mjs").write_text("export const changed = 1")
     again = service_worker.build_service_worker(site)
     changed = {p for p in again["on_demand"] if again["on_demand"][p] != result["on_demand"][p]}
