@@ -68,6 +68,7 @@ async function mountPage() {
   if (article.querySelector('[data-python="reward-lab"]')) (await import("./reward-lab.js")).mountRewardLabs(article, python);
   const proxies = article.querySelector('[data-python="reward-proxies"]');
   if (proxies) (await import("./reward-proxies.js")).mountRewardProxies(proxies, python);
+  if (article.querySelector('[data-python="gm-lab"]')) (await import("./gm-lab.js")).mountGmLabs(article, python);
   const toy = article.querySelector('[data-python="reward-toy"]');
   if (toy) (await import("./reward-toy.js")).mountRewardToy(toy, python);
   for (const lab of article.querySelectorAll('[data-python="reward-learned"]')) (await import("./reward-learned.js")).mountRewardLearned(lab, python);

@@ -20,6 +20,8 @@ SHARES = (0.0, 1.0, 2.0, 5.0, 10.0, 25.0)
 
 # The page's live dial: small enough to run in a few seconds in the browser.
 DEFAULT_DIAL = {"world": "coin", "seeds": 3, "episodes": 300, "test_levels": 50}
+# The measurement the page cites (benchmarks/goal_misgeneralization_dial.py --write).
+MEASURED_RUN = {"seeds": 10, "episodes": 300, "test_levels": 100}
 
 
 def mean_interval(values: list[float], z: float = 1.959964) -> list[float] | None:
@@ -112,13 +114,21 @@ def _row(share: float, runs: list[dict], test_levels: int) -> dict:
     wrong = sum(r["wrong_goal"] for r in runs)
     lost = sum(r["incompetent"] for r in runs)
     values = [r["share_of_optimum"] for r in runs]
+    spread = mean_interval(values)
     return {
         "share": share,
         "runs": runs,
-        "share_of_optimum": sum(values) / len(values),
-        "share_of_optimum_interval": mean_interval(values),
+        "share_of_optimum": _rounded(sum(values) / len(values)),
+        # A share of the optimum lies in [0, 1]; the normal approximation may not.
+        "share_of_optimum_interval": spread
+        and [_rounded(max(0.0, spread[0])), _rounded(min(1.0, spread[1]))],
         "wrong_goal_rate": wrong / n,
-        "wrong_goal_interval": wilson_interval(wrong, n),
+        "wrong_goal_interval": [_rounded(x) for x in wilson_interval(wrong, n)],
         "incompetent_rate": lost / n,
-        "incompetent_interval": wilson_interval(lost, n),
+        "incompetent_interval": [_rounded(x) for x in wilson_interval(lost, n)],
     }
+
+
+def _rounded(x: float) -> float:
+    """Four decimals: enough for a page, and no 2e-19 where the interval starts at 0."""
+    return round(x, 4) + 0.0

@@ -8,7 +8,7 @@ reach, and the fewest steps that reach it.
 
 from __future__ import annotations
 
-from saferlhub.goal_misgeneralization.worlds import CHEST, COIN, State, World, reset, step
+from saferlhub.goal_misgeneralization.worlds import CHEST, COIN, KEY, State, World, reset, step
 from saferlhub.gridworlds.grid import move
 
 
@@ -22,12 +22,17 @@ def collected(world: World, state: State) -> int:
 # --8<-- [start:optimum]
 def optimum(world: World, max_steps: int | None = None) -> dict:
     """{"return": the best return within the step limit, "steps": the fewest steps
-    that reach it}: breadth-first, one layer per step, stopping at episode ends."""
+    that reach it}: breadth-first, one layer per step, stopping at episode ends, and
+    altogether once every coin, or as many chests as there are keys, is taken."""
     limit = world.max_steps if max_steps is None else max_steps
     start = reset(world)
+    kinds = list(world.items.values())
+    ceiling = kinds.count(COIN) + min(kinds.count(KEY), kinds.count(CHEST))
     best, best_steps = 0, 0
     seen, layer = {start}, [start]
     for steps in range(1, limit + 1):
+        if best == ceiling:
+            break
         following = []
         for state in layer:
             for action in range(4):
