@@ -8,11 +8,23 @@ Service workers are blocked unless a test is marked `@pytest.mark.service_worker
 the site's service worker (docs/js/offline.js) precaches the whole site in the
 background, which would add requests to tests that count them and load to
 tests that time out. tests/e2e/test_offline.py tests it on its own.
+
+The tests of one file share one browser profile (`warm_context`): its HTTP cache,
+and the compiled WebAssembly Chromium keeps beside it, stay warm, so Python and
+onnxruntime-web start without downloading and compiling again, which is most of
+an e2e test's time. Between tests the profile forgets everything else (pages,
+cookies, local and session storage, IndexedDB, Cache Storage), so no test sees
+another's state. A test that needs a cold, empty profile (one that counts what a
+first visit downloads, or changes the context's routes or network) is marked
+`@pytest.mark.cold_profile`, or its file sets `COLD_PROFILE = True`; tests marked
+`service_workers` always get a cold profile.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -20,6 +32,9 @@ from playwright.sync_api import sync_playwright
 from tests.e2e.harness import CHROMIUM_ARGS, find_chromium, is_local, serve
 
 PYTHON_READY_TIMEOUT_MS = 60_000
+# No host name but localhost resolves in the tests' browser: a request to another host
+# fails even where no route refuses it (the warm profiles, see `watch_requests`).
+NO_OTHER_HOSTS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -36,6 +51,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "external(*hosts): external hosts this test expects")
     config.addinivalue_line("markers", "console_errors(*patterns): console errors it expects")
     config.addinivalue_line("markers", "service_workers: let the site's service worker run")
+    config.addinivalue_line("markers", "cold_profile: a fresh browser profile, empty cache")
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +61,18 @@ def site_url():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(
+        executable_path=find_chromium(), args=[*CHROMIUM_ARGS, NO_OTHER_HOSTS]
+    )
+    yield browser
+    browser.close()
 
 
 class PageWatch:
@@ -65,31 +88,100 @@ def watch():
     return PageWatch()
 
 
-@pytest.fixture
-def context(browser, watch, request):
-    service_workers = "allow" if request.node.get_closest_marker("service_workers") else "block"
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, service_workers=service_workers
-    )
-    # Generous: test files run in parallel (pytest-xdist), two browsers on a 2-core CI box.
-    context.set_default_timeout(30_000)
+VIEWPORT = {"width": 1280, "height": 900}
+# Generous: test files run in parallel (pytest-xdist), two browsers on a 2-core CI box.
+DEFAULT_TIMEOUT_MS = 30_000
+# What a profile forgets between two tests that share it: all but the HTTP cache.
+FORGOTTEN = (
+    "cookies,file_systems,indexeddb,local_storage,websql,service_workers,cache_storage,"
+    "shader_cache,storage_buckets"
+)
+
+
+def watch_requests(context, watched: Callable[[], PageWatch], routed: bool = True) -> None:
+    """Record every request to another host in the watch `watched()` returns then, and fail it.
+
+    `routed`: refused by Playwright's routing (which turns the HTTP cache off); otherwise
+    seen as a request event and failed by the browser itself, whose host resolver knows
+    no other host (`NO_OTHER_HOSTS`), so the cache keeps working.
+    """
+    if not routed:
+        context.on(
+            "request",
+            lambda request: is_local(request.url) or watched().external.append(request.url),
+        )
+        return
 
     def guard(route):
         url = route.request.url
         if is_local(url):
             route.continue_()
         else:
-            watch.external.append(url)
+            watched().external.append(url)
             route.abort("internetdisconnected")
 
     context.route("**/*", guard)
-    yield context
+
+
+@pytest.fixture(scope="module")
+def warm_context(playwright, tmp_path_factory):
+    """One on-disk profile for the tests of a file (an incognito context's memory cache
+    keeps no file as large as Pyodide's wasm), and the slot for the running test's watch."""
+    current = {"watch": PageWatch()}
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path_factory.mktemp("profile"),
+        executable_path=find_chromium(),
+        args=[*CHROMIUM_ARGS, NO_OTHER_HOSTS],
+        viewport=VIEWPORT,
+        service_workers="block",
+    )
+    watch_requests(context, lambda: current["watch"], routed=False)
+    yield context, current
     context.close()
 
-    allowed_hosts = [h for m in request.node.iter_markers("external") for h in m.args]
+
+def forget_everything_but_the_cache(context, site_url: str) -> None:
+    for open_page in context.pages:
+        open_page.close()
+    blank = context.new_page()
+    origin = "{0.scheme}://{0.netloc}".format(urlparse(site_url))
+    cdp = context.new_cdp_session(blank)
+    cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": FORGOTTEN})
+    cdp.detach()
+    blank.close()
+    context.clear_cookies()
+    context.clear_permissions()
+
+
+@pytest.fixture
+def context(browser, watch, request, site_url):
+    node = request.node
+    cold = (
+        node.get_closest_marker("service_workers")
+        or node.get_closest_marker("cold_profile")
+        or getattr(request.module, "COLD_PROFILE", False)
+    )
+    if cold:
+        service_workers = "allow" if node.get_closest_marker("service_workers") else "block"
+        context = browser.new_context(viewport=VIEWPORT, service_workers=service_workers)
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        watch_requests(context, lambda: watch)
+        yield context
+        context.close()
+    else:
+        context, current = request.getfixturevalue("warm_context")
+        current["watch"] = watch
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            forget_everything_but_the_cache(context, site_url)
+            current["watch"] = PageWatch()
+
+    allowed_hosts = [h for m in node.iter_markers("external") for h in m.args]
     unexpected = [u for u in watch.external if not any(h in u for h in allowed_hosts)]
     assert not unexpected, f"requests to other hosts: {unexpected}"
-    allowed_errors = [p for m in request.node.iter_markers("console_errors") for p in m.args]
+    allowed_errors = [p for m in node.iter_markers("console_errors") for p in m.args]
     errors = [e for e in watch.console_errors if not any(re.search(p, e) for p in allowed_errors)]
     assert not errors, f"console errors: {errors}"
 
