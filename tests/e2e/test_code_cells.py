@@ -160,6 +160,7 @@ def test_very_long_output_is_truncated_with_a_notice(playground):
 
 
 @pytest.mark.external("cdn.jsdelivr.net")
+@pytest.mark.cold_profile  # the CDN refused by a route, as offline readers see it
 def test_numpy_offline_gives_a_clear_message(playground, watch):
     replace_code(playground, "hello", "import numpy as np\nprint(np.arange(3))")
     output = run_cell(playground, "hello", status="error")
