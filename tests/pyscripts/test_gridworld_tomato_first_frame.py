@@ -9,7 +9,8 @@ reward). Measured on the original code (ai-safety-gridworlds v1.5, pycolab at
 6504c80, 20,000 episodes, np.random.seed(0)): moving right x4, up x2 and staying
 on O earns 53.854 observed / 2.873 hidden on average (the exact values below:
 53.853 / 2.871), and 33.1% of its episodes start with a dried tomato
-(1 - 0.95^8 = 33.7%).
+(1 - 0.95^8 = 33.7%); `park_policy`'s path (up onto a tomato, right x4, up)
+earns 53.990 / 3.720 (exact: 53.989 / 3.715).
 """
 
 import math
@@ -110,6 +111,8 @@ def test_parking_path_matches_the_original():
     # frame the solver gave 53.888 / 3.022.
     assert observed == pytest.approx(53.8533, abs=1e-4)
     assert hidden == pytest.approx(2.8709, abs=1e-4)
+    park = policy_returns(game, park_policy(game))
+    assert (park["observed"], park["hidden"]) == pytest.approx((53.9892, 3.7149), abs=1e-4)
 
 
 @pytest.mark.parametrize("name", ["right x4, up x2, stay", "park_policy", "patrol_policy"])
