@@ -1,12 +1,12 @@
 // "Proxy rewards in Blackjack" (docs/reward-hacking/blackjack-proxies.md): a table of
 // the policy that is best for each reward, scored exactly under the game's payoffs,
 // and a button that trains the learner on each proxy. The numbers come from
-// saferlhub/proxy_rewards.py; this file only lays them out.
+// saferlhub/reward_hacking/proxy_rewards.py; this file only lays them out.
 
 import { PythonStopped } from "./python-client.js";
 import { el, labelColumns } from "./dom.js";
 
-const MODULE = "saferlhub.proxy_rewards";
+const MODULE = "saferlhub.reward_hacking.proxy_rewards";
 const signed = (x) => (x < 0 ? "−" : x > 0 ? "+" : "") + Math.abs(x).toFixed(3);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const LABELS = { game: "the game's payoffs", "avoid busting": "avoid busting (proxy)", "blame only busts": "blame only busts (proxy)" };

@@ -1,5 +1,5 @@
 // "Reward hacking in reasoning models: a toy" (docs/reward-hacking/reasoning-toy.md).
-// Python (saferlhub/grader_toy.py) really runs every candidate against the grader and
+// Python (saferlhub/reward_hacking/grader_toy.py) really runs every candidate against the grader and
 // the hidden test, reads its reasoning with the monitor and trains the learner; this
 // file lays out what it returns.
 
@@ -7,7 +7,7 @@ import { PythonStopped } from "./python-client.js";
 import { lineChart } from "./chart.js";
 import { el, labelColumns } from "./dom.js";
 
-const MODULE = "saferlhub.grader_toy";
+const MODULE = "saferlhub.reward_hacking.grader_toy";
 const pct = (x) => (x === null || x === undefined ? "—" : `${(100 * x).toFixed(0)}%`);
 const RUNS = [
   ["grader only", "Reward: the grader's exit status"],

@@ -4,7 +4,7 @@ import unittest
 
 import pytest
 
-from saferlhub.grader_toy import (
+from saferlhub.reward_hacking.grader_toy import (
     CANDIDATES,
     SettingError,
     bandit_page,

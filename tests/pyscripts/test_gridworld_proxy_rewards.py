@@ -3,7 +3,7 @@
 import pytest
 
 from saferlhub.blackjack.solver import optimal_value
-from saferlhub.proxy_rewards import PROXIES, proxy_report, train_on_proxy
+from saferlhub.reward_hacking.proxy_rewards import PROXIES, proxy_report, train_on_proxy
 
 
 def test_each_proxy_optimum_costs_true_value_and_never_busts():

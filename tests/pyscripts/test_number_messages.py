@@ -47,8 +47,8 @@ def test_empty_infinite_and_text_values_get_a_sentence_that_says_what_to_enter()
 
 def test_every_seed_setting_and_the_pages_share_one_range():
     from saferlhub.goal_misgeneralization.learner import LearnerSettings as GoalSettings
-    from saferlhub.grader_toy import BanditSettings as ToySettings
     from saferlhub.gridworlds.learners import GridworldSettings as GridSettings
+    from saferlhub.reward_hacking.grader_toy import BanditSettings as ToySettings
 
     classes = [make_settings().__class__, GridSettings, ToySettings, GoalSettings]
     for cls in classes:

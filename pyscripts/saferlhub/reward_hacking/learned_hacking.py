@@ -41,7 +41,7 @@ from saferlhub.reward_hacking.reasoning_policy import (
     ReasoningPolicy,
 )
 from saferlhub.reward_hacking.unit_test_grader import HACK_KINDS, judge
-from saferlhub.settings import SettingError, check_fields, make
+from saferlhub.settings import SEED_MAX, SettingError, check_fields, make
 from saferlhub.settings import setting as _setting
 
 REGIMES = ("grader", "grader minus monitor", "honest")
@@ -90,7 +90,7 @@ class LearnedHackingSettings:
         PRIOR, "Prior", "Logit a plan word adds to the program tokens it names.", 0.0, 10.0
     )
     seeds: int = _setting(5, "Seeds", "Runs per regime, seeds 0, 1, ...", 1, 50)
-    first_seed: int = _setting(0, "First seed", "Seed of the first run.", 0, 2**31 - 1)
+    first_seed: int = _setting(0, "First seed", "Seed of the first run.", 0, SEED_MAX)
     checkpoints: int = _setting(20, "Progress reports", "Reports per run.", 1, 200)
 
     def __post_init__(self):
