@@ -264,3 +264,53 @@ def test_the_dial_pools_seeds_with_intervals():
     assert result == remedy.dial(
         world="coin", shares=[0.0, 50.0], seeds=2, episodes=40, test_levels=10
     )
+
+
+# ---- the page's glue ---------------------------------------------------------------------
+
+
+def test_the_page_setup_is_json_with_the_shown_settings_and_example_levels():
+    from saferlhub.goal_misgeneralization import page
+
+    setup = page.page_setup()
+    assert json.loads(json.dumps(setup)) == setup
+    assert [s["name"] for s in setup["schema"]] == list(page.SHOWN)
+    for kind in ("coin", "keys"):
+        example = setup["worlds"][kind]
+        assert example["features"] == list(learner.FEATURES[kind])
+        assert sum(row.count("A") for row in example["training"]) == 1
+    assert setup["measured"]["coin"]["rows"][0]["share"] == 0.0
+
+
+def test_the_page_refuses_a_bad_setting_and_draws_test_episodes():
+    from saferlhub.goal_misgeneralization import page
+
+    assert page.train_page({"episodes": 0}) == {
+        "error": "Episodes must be from 1 to 20,000; 0 is out of range.",
+        "setting": "episodes",
+    }
+    events = []
+    result = page.train_page({"episodes": 30, "test_levels": 20}, progress=events.append)
+    assert len(events) == 10 and "episodes" not in result["test"]
+    verdicts = [e["verdict"] for e in result["examples"]]
+    assert verdicts == sorted(set(verdicts), key=("optimal", "wrong goal", "incompetent").index)
+    assert json.loads(json.dumps(result)) == result
+
+
+def test_a_path_is_drawn_on_the_starting_board():
+    from saferlhub.goal_misgeneralization import page
+
+    world = parse_world("coin", COIN_ART)
+    assert page.path_board(world, [(1, 1), (2, 1), (2, 2)]) == [
+        "#######",
+        "#A  $|#",
+        "#.*  |#",
+        "#######",
+    ]
+
+
+def test_the_live_dial_stops_after_the_run_that_asked():
+    from saferlhub.goal_misgeneralization import page
+
+    result = page.dial_page("coin", progress=lambda event: event["done"] == 2)
+    assert result["finished"] is False and result["rows"] == []
