@@ -428,7 +428,7 @@ MASK_WALL_GRADIENT = Exercise(
     entry="mask_wall_gradient",
     reference=mask_wall_gradient,
     solution_imports="from saferlhub.maze import ENCODING_SPEC",
-    lesson="maze/research.md",
+    lesson="maze/dreaming.md",
     checks=(
         compare(
             "matches the reference on 21 gradients",
@@ -467,7 +467,7 @@ DREAM_OBJECTIVE = Exercise(
     topic="Dreaming",
     entry="dream_objective",
     reference=dream_objective,
-    lesson="maze/research.md",
+    lesson="maze/dreaming.md",
     checks=(
         compare(
             "matches the reference on 42 cases",
@@ -556,7 +556,7 @@ ASCENT_STEP = Exercise(
     entry="ascent_step",
     reference=ascent_step,
     solution_imports="from saferlhub.maze import ENCODING_SPEC",
-    lesson="maze/research.md",
+    lesson="maze/dreaming.md",
     checks=(
         compare(
             "matches the reference on 15 boards",
