@@ -16,9 +16,15 @@ probe is set beside two controls:
   what the architecture gives without any training.
 
 The probes are trained here, in the standard library, by a few epochs of
-stochastic gradient descent on standardised activations (seeded): measured in
-CPython at about 0.1 s per probe on 1,000 states of 256 units, fast enough for
-the page, so nothing is trained ahead of time.
+stochastic gradient descent on standardised activations (seeded), so the page
+can train them too. Measured on the 2-core development machine (busy with other
+work at the time): a yes/no probe on 450 training states of 256 units takes
+0.1-0.4 s in CPython and about twice that in Pyodide, a four-way probe about
+three times as long; one concept on four layers with both controls (12
+probes) 1.4-3.9 s in CPython for a 256-unit agent. A whole report (5 concepts)
+does not fit a page's 5-second budget: a page trains one concept at a time.
+Four epochs score a little below logistic regression solved to convergence
+(tests/export/test_interp.py bounds the gap).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from saferlhub.maze.grid import Action, Maze, Pos, step_position
 from saferlhub.maze.interp.hooks import Model, run_with_cache
 from saferlhub.maze.structure import distances, has_single_block_protrusion
 
+PROBE_EPOCHS = 4  # SGD passes over the training states; the cost grows with them
 SMALLEST_STEP = 0.01  # SGD skips samples whose error is below this (they barely move w)
 
 # --- concepts -------------------------------------------------------------------------------
@@ -191,7 +198,7 @@ class LinearProbe:
 
     kind: str
     classes: int
-    epochs: int = 4
+    epochs: int = PROBE_EPOCHS
     learning_rate: float = 0.5
     seed: int = 0
 
@@ -299,11 +306,18 @@ def control_labels(states: Sequence[tuple[Maze, Pos]], labels: Sequence, seed: i
 
 
 def train_and_score(
-    concept: Concept, rows, labels, *, train_share: float = 0.75, seed: int = 0
+    concept: Concept,
+    rows,
+    labels,
+    *,
+    train_share: float = 0.75,
+    epochs: int = PROBE_EPOCHS,
+    seed: int = 0,
 ) -> dict:
     """Fit on the first `train_share` of the rows, score on the rest."""
     cut = int(len(rows) * train_share)
-    probe = LinearProbe(concept.kind, concept.classes, seed=seed).fit(rows[:cut], labels[:cut])
+    probe = LinearProbe(concept.kind, concept.classes, epochs=epochs, seed=seed)
+    probe.fit(rows[:cut], labels[:cut])
     result = score(concept.kind, probe.predict(rows[cut:]), labels[cut:], seed=seed)
     result["train"], result["test"] = cut, len(rows) - cut
     return result
@@ -320,6 +334,7 @@ def probe_report(
     layers: Sequence[str] | None = None,
     count: int = PROBE_STATES,
     controls: bool = True,
+    epochs: int = PROBE_EPOCHS,
     seed: int = 0,
 ):
     """Stepper: each concept's probe on each layer of `model`, on `count` states of
@@ -351,12 +366,16 @@ def probe_report(
         entry["layers"] = {}
         for layer in layers:
             acts = [cache[layer][row_of[i]] for i, _ in chosen]
-            result = {"task": train_and_score(concept, acts, labels, seed=seed)}
+            result = {"task": train_and_score(concept, acts, labels, epochs=epochs, seed=seed)}
             if controls:
-                result["control"] = train_and_score(concept, acts, control, seed=seed)
+                result["control"] = train_and_score(
+                    concept, acts, control, epochs=epochs, seed=seed
+                )
                 result["selectivity"] = result["task"]["value"] - result["control"]["value"]
                 random_acts = [random_cache[layer][row_of[i]] for i, _ in chosen]
-                result["random_init"] = train_and_score(concept, random_acts, labels, seed=seed)
+                result["random_init"] = train_and_score(
+                    concept, random_acts, labels, epochs=epochs, seed=seed
+                )
             entry["layers"][layer] = result
         report[name] = entry
     return report
