@@ -8,6 +8,7 @@ import hashlib
 import json
 import random
 import shutil
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from saferlhub.maze.encoding import INPUT_SIZE, encode
 from saferlhub.maze.evaluation import rollouts, summarise
 from saferlhub.maze.generators import maze_set
 from saferlhub.maze.interp import Microscope, attribution, probes
-from saferlhub.maze.interp.hooks import random_init_file
+from saferlhub.maze.interp.hooks import random_init_file, run_with_cache
 from saferlhub.maze.interp.reference import forward
 from saferlhub.maze.network import MLP
 
@@ -98,11 +99,7 @@ def test_unpatched_and_self_patched_runs_equal_q_network_exactly(scope, states, 
     q, cache = scope.run_with_cache(agent, states)
     assert q == OnnxQ(MODELS / agent / "q_network.onnx").batch(states)
     model = scope.model(agent)
-    nothing_q, nothing = scope.run(
-        __import__("saferlhub.maze.interp.hooks", fromlist=["x"]).run_with_cache(
-            model.with_file("q_patch"), states
-        )
-    )
+    nothing_q, nothing = scope.run(run_with_cache(model.with_file("q_patch"), states))
     assert nothing_q == q and nothing == cache
     own = {
         hook: {u: [row[u] for row in cache[hook]] for u in range(width)}
@@ -240,3 +237,33 @@ def test_checkpoints_run_through_the_same_api(scope):
         OnnxQ(MODELS / "planted" / "q_network.onnx").batch, mazes, with_optimal=False
     )
     assert rows[-1]["training_finish_rate"] == summarise(episodes).finish_rate
+
+
+def test_a_browser_task_through_base64_float32_gives_the_same_numbers(scope):
+    """What docs/js/onnx.js does with a stepper's calls (float32 arrays as base64 both
+    ways) changes no number: the browser's path and the notebook's agree exactly."""
+    from saferlhub.maze.generators import failure_maze
+    from saferlhub.maze.interp import tasks
+    from saferlhub.maze.network_calls import NetworkCall, drive
+    from saferlhub.maze.stepper import pack, unpack
+
+    network = onnx_network(MODELS)
+
+    def through_base64(call: NetworkCall):
+        inputs = {name: unpack(pack(values)) for name, values in call.inputs.items()}
+        shipped = NetworkCall(call.model, call.rows, inputs, call.widths, call.outputs)
+        answer = network(shipped)
+        return {name: unpack(pack(array("f", v))) for name, v in answer.items()}
+
+    maze = failure_maze("bad1")
+    state = {"maze": str(maze).split("\n"), "position": [0, 0]}
+    result = drive(
+        tasks.start("interp.cache", {"card": card("planted"), "states": [state]}), through_base64
+    )
+    q, cache = scope.run_with_cache("planted", [(maze, (0, 0))])
+    assert result["q"] == q and result["cache"] == cache
+    twin = {"maze": state["maze"], "position": [1, 0]}
+    args = {"card": card("planted"), "target": state, "source": twin, "action": "down"}
+    assert drive(tasks.start("interp.patch_sweep", args), through_base64) == scope.patching_sweep(
+        "planted", (maze, (0, 0)), (maze, (1, 0)), "down"
+    )

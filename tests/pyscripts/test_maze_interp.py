@@ -274,3 +274,45 @@ def test_the_nearest_human_direction_starts_a_shortest_path():
             continue
         after = distances(maze, step_position(pos, direction))
         assert min(after[h] for h in maze.humans if h in after) == nearest - 1
+
+
+def test_the_browser_tasks_take_and_give_json(network):
+    import json
+
+    from saferlhub.maze.interp import tasks
+
+    card = {
+        "agent": "tiny",
+        "network": {"layers": [INPUT_SIZE, *WIDTHS, 4]},
+        "files": {"checkpoints": []},
+    }
+    maze = str(failure_maze("bad1")).split("\n")
+    state = {"maze": maze, "position": [0, 0]}
+    twin = {"maze": maze, "position": [1, 0]}
+    runs = {
+        "interp.cache": {"card": card, "states": [state]},
+        "interp.patch_sweep": {
+            "card": card,
+            "target": state,
+            "source": twin,
+            "action": "down",
+            "groups": 2,
+        },
+        "interp.attribution": {
+            "card": card,
+            "state": state,
+            "action": "down",
+            "minus": "right",
+            "steps": 8,
+        },
+        "interp.probes": {"card": card, "concepts": ["crop_adjacent"], "mazes": 10, "count": 40},
+        "interp.checkpoints": {"card": card, "mazes": 3},
+    }
+    for task, args in runs.items():
+        result = drive(tasks.start(task, json.loads(json.dumps(args))), network)
+        assert json.loads(json.dumps(result)) == result, task
+    attributed = drive(tasks.start("interp.attribution", runs["interp.attribution"]), network)
+    assert set(attributed["planes"]) == {"walls", "crops", "humans", "finish", "agent"}
+    assert attributed["steps"] == 8 and "completeness_error" in attributed
+    with pytest.raises(ValueError, match="unknown task"):
+        tasks.start("interp.nothing", {})
