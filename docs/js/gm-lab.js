@@ -312,7 +312,7 @@ export async function mountGmLab(root, python) {
       dialStatus.textContent =
         result.fixed_at === null
           ? "Done: at no share did every seed keep the wrong goal to 5% of test levels or fewer."
-          : `Done: from ${result.fixed_at}% on, every seed kept the wrong goal to 5% of test levels or fewer.`;
+          : `Done: the smallest share at which every seed kept the wrong goal to 5% of test levels or fewer was ${result.fixed_at}%.`;
     } catch (error) {
       dialSection.dataset.dial = error instanceof PythonStopped || run.stopped ? "stopped" : "error";
       run.ended(error, () => (dialStatus.textContent = "Stopped."));

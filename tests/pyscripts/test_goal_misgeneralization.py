@@ -314,3 +314,12 @@ def test_the_live_dial_stops_after_the_run_that_asked():
 
     result = page.dial_page("coin", progress=lambda event: event["done"] == 2)
     assert result["finished"] is False and result["rows"] == []
+
+
+def test_the_end_counts_as_the_wrong_goal_up_to_twice_the_fewest_steps_plus_two():
+    world = parse_world("coin", "#######\n#$ A  #\n#######")  # the end is 2 steps away
+    best, end = solver.optimum(world), solver.shortest_steps(world, [(1, 5)])
+    assert end == 2
+    for reached, expected in ((6, "wrong goal"), (7, "incompetent")):
+        episode = {"return": 0.0, "reached_end": reached, "keys_taken": 0, "path": []}
+        assert learner.verdict(world, episode, best, end) == expected

@@ -68,3 +68,18 @@ def test_keys_the_page_says_little_is_lost_to_the_wrong_goal_more_to_wandering()
     for row in keys["rows"]:
         assert row["wrong_goal_rate"] < 0.1
         assert row["wrong_goal_rate"] < row["incompetent_rate"]
+
+
+def test_the_pages_settings_in_words_are_the_codes():
+    from saferlhub.goal_misgeneralization import worlds
+
+    text = " ".join(PAGE.read_text().split())
+    run = remedy.MEASURED_RUN
+    assert run == {"seeds": 10, "episodes": 300, "test_levels": 100}
+    assert (
+        "Ten seeds per share, each agent trained for 300 episodes and scored on the same "
+        "100 test levels" in text
+    )
+    assert (worlds.COIN_STEPS, worlds.KEYS_STEPS) == (40, 30)
+    assert "40 steps (coin) or 30 (keys) instead of 1,000" in text
+    assert "within twice the fewest steps there, plus two" in text
