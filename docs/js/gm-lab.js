@@ -158,7 +158,7 @@ export async function mountGmLab(root, python) {
   const trainButton = el("button", { type: "button", class: "md-button md-button--primary rh-train gm-train", text: "▶ Train" });
   const stopButton = el("button", { type: "button", class: "md-button rh-stop gm-stop", text: "■ Stop", disabled: true });
   const bar = el("progress", { class: "rh-progress", max: 1, value: 0, "aria-label": "Training progress" });
-  const status = el("p", { class: "rh-status gm-status", role: "status", text: "Press Train: the agent learns on training levels and is scored on test levels it never saw." });
+  const status = el("p", { class: "rh-status gm-status", role: "status", text: "Press Train: the agent learns on training levels and is scored on a fixed set of test levels." });
   const chartBox = el("div", { class: "rh-chart" });
   const summary = el("p", { class: "gm-summary", "aria-live": "polite" });
   const episodes = el("div", { class: "rh-grids gm-episodes" });

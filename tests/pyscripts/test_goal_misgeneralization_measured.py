@@ -83,3 +83,5 @@ def test_the_pages_settings_in_words_are_the_codes():
     assert (worlds.COIN_STEPS, worlds.KEYS_STEPS) == (40, 30)
     assert "40 steps (coin) or 30 (keys) instead of 1,000" in text
     assert "within twice the fewest steps there, plus two" in text
+    assert remedy.DEFAULT_DIAL["seeds"] == 3
+    assert "press **Turn the dial** to train three seeds at every share" in text
