@@ -131,13 +131,13 @@ export function mountRewardLearned(root, python) {
       series: REGIMES.map(([, label, color, dash]) => ({ label, color, dash })),
     }),
   );
-  // The latest mean curve of each regime, as Python last sent it.
+  // The latest chart points of each regime (mean over seeds), as Python last sent them.
   let curves = {};
   const draw = (totalSamples) => {
     const longest = Object.values(curves).reduce((a, c) => (c.length > a.length ? c : a), []);
     const xs = longest.map((p) => p.samples);
     CHARTS.forEach(([metric], i) => {
-      const ys = REGIMES.map(([key]) => xs.map((_, k) => curves[key]?.[k]?.[metric].mean ?? null));
+      const ys = REGIMES.map(([key]) => xs.map((_, k) => curves[key]?.[k]?.[metric] ?? null));
       charts[i].setData(xs, ys, { xMax: totalSamples });
     });
   };
@@ -180,7 +180,7 @@ export function mountRewardLearned(root, python) {
       await python.ready;
       const result = await python.call(`${MODULE}.learned_hacking_page`, { settings }, {
         onProgress: (event) => {
-          curves[event.regime] = event.curve;
+          curves[event.regime] = event.points;
           bar.value = (event.run - 1 + event.update / event.updates) / event.runs;
           status.textContent = `Training: ${event.regime}, seed ${event.seed}, update ${event.update} of ${event.updates} (run ${event.run} of ${event.runs})…`;
           draw(event.updates * event.group_size);
@@ -199,7 +199,7 @@ export function mountRewardLearned(root, python) {
         }
         return;
       }
-      for (const [key] of REGIMES) curves[key] = result.summary[key].curve;
+      curves = result.points;
       draw(result.settings.updates * result.settings.group_size);
       showResults(result);
       bar.value = 1;

@@ -90,7 +90,11 @@ def test_the_page_streams_progress_and_can_be_stopped():
     result = learned_hacking_page(SMALL, progress=lambda e: events.append(e) or False)
     assert len(events) == len(REGIMES) * SMALL["seeds"] * (SMALL["checkpoints"] + 1)
     assert events[-1]["run"] == events[-1]["runs"] == 6
-    assert events[-1]["curve"] == result["summary"]["honest"]["curve"]
+    assert events[-1]["points"] == result["points"]["honest"]
+    honest = result["summary"]["honest"]["curve"]
+    assert [p["hack_rate"] for p in result["points"]["honest"]] == [
+        p["hack_rate"]["mean"] for p in honest
+    ]
     stopped = train("grader", 0, LearnedHackingSettings(**SMALL), progress=lambda e: True)
     assert len(stopped["curve"]) == 1
 

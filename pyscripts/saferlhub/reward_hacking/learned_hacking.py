@@ -266,14 +266,24 @@ def summarise(runs: list[dict]) -> dict:
     return summary
 
 
+CHARTED = ("hack_rate", "hidden_pass_rate", "monitor_recall", "give_away_usage")
+
+
+def chart_points(curve: list[dict]) -> list[dict]:
+    """What the page's charts draw of a `mean_curve`: the samples so far and the mean
+    of each charted metric (the intervals are in the summary's tables)."""
+    return [{"samples": p["samples"], **{m: p[m]["mean"] for m in CHARTED}} for p in curve]
+
+
 # --8<-- [start:page]
 def learned_hacking_page(settings: dict | str | None = None, progress: Callable | None = None):
     """Every regime trained from the same seeds, summarised for the page.
 
     Streams, after each checkpoint of each run, {"regime", "seed", "update",
-    "updates", "run", "runs", "group_size", "curve"}: the regime's `mean_curve` over its runs
-    finished so far and the one under way. Returns the settings and `summarise`'s
-    summary. A bad setting comes back as {"error", "setting"}.
+    "updates", "run", "runs", "group_size", "points"}: the regime's `chart_points`
+    over its runs finished so far and the one under way. Returns the settings,
+    `summarise`'s summary, each regime's chart points and the `findings`. A bad
+    setting comes back as {"error", "setting"}.
     """
     try:
         s = make(LearnedHackingSettings, PRESETS, settings)
@@ -290,13 +300,18 @@ def learned_hacking_page(settings: dict | str | None = None, progress: Callable 
                 if progress is None:
                     return False
                 mine = [run for run in runs if run["regime"] == event["regime"]]
-                curve = mean_curve(mine)
+                points = chart_points(mean_curve(mine))
                 done = {"run": len(runs), "runs": total, "group_size": s.group_size}
-                return progress({**event, **done, "curve": curve})
+                return progress({**event, **done, "points": points})
 
             runs[-1] = train(regime, seed, s, progress=report)
     summary = summarise(runs)
-    return {"settings": asdict(s), "summary": summary, "findings": findings(summary)}
+    return {
+        "settings": asdict(s),
+        "summary": summary,
+        "points": {regime: chart_points(summary[regime]["curve"]) for regime in summary},
+        "findings": findings(summary),
+    }
 
 
 # --8<-- [end:page]
