@@ -25,12 +25,20 @@ export class ModelError extends Error {
 
 let ortPromise = null;
 
+/** onnxruntime-web's WebAssembly threads: several only where the page is cross-origin
+ * isolated (SharedArrayBuffer; the service worker adds the headers, see
+ * service-worker.js), one otherwise. At most 4, as onnxruntime-web's own default. */
+export function wasmThreads() {
+  if (!self.crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+}
+
 /** onnxruntime-web, imported once, on first use. */
 export function loadOrt() {
   ortPromise ??= (async () => {
     const base = assetUrl("vendor/onnxruntime-web/");
     const ort = await import(/* no bundling: a pinned file copied by the build */ `${base}ort.wasm.bundle.min.mjs`);
-    ort.env.wasm.numThreads = 1; // no SharedArrayBuffer without cross-origin isolation
+    ort.env.wasm.numThreads = wasmThreads(); // fixed for the page from its first session on
     ort.env.wasm.proxy = false;
     ort.env.wasm.wasmPaths = { wasm: `${base}ort-wasm-simd-threaded.wasm` };
     ort.env.logLevel = "error";

@@ -18,7 +18,7 @@
 // message "skip-waiting") or closes every tab, so one tab never mixes the scripts of
 // two deployments.
 
-import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from "workbox-precaching";
+import { addPlugins, cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute, setCatchHandler } from "workbox-routing";
 import { NetworkOnly } from "workbox-strategies";
 import { clientsClaim } from "workbox-core";
@@ -44,7 +44,24 @@ const withoutQuery = (url) => {
   return parsed.origin + parsed.pathname;
 };
 
+// Cross-origin isolation. GitHub Pages cannot send the COOP/COEP headers, so this worker
+// adds them to every page, script and runtime file it serves (as the coi-serviceworker
+// package does). A page it controls from its start is then crossOriginIsolated and may
+// use SharedArrayBuffer: onnxruntime-web runs its WebAssembly on several threads
+// (docs/js/onnx.js). The site asks no other host for anything (the one exception, numpy
+// from Pyodide's CDN in a reader's cell, is a CORS request, which require-corp allows).
+// A first visit, before this worker controls the page, stays single-threaded.
+function isolated(response) {
+  if (!response || response.type === "opaque" || response.type === "error") return response;
+  const headers = new Headers(response.headers);
+  headers.set("Cross-Origin-Opener-Policy", "same-origin");
+  headers.set("Cross-Origin-Embedder-Policy", "require-corp");
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+const isolation = { handlerWillRespond: async ({ response }) => isolated(response) };
+
 cleanupOutdatedCaches();
+addPlugins([isolation]);
 precacheAndRoute(self.__WB_MANIFEST, {
   // GitHub Pages serves a file whatever its query says: maze/play/?maze=... is
   // maze/play/, and pyscripts.zip?v=<hash> is revisioned by the manifest already.
@@ -93,15 +110,15 @@ registerRoute(
   ({ url }) => onDemandKeys.has(withoutQuery(url.href)),
   async ({ request }) => {
     const key = await store(withoutQuery(request.url));
-    return (await caches.match(key, { cacheName: ON_DEMAND_CACHE })) ?? fetch(request);
+    return isolated((await caches.match(key, { cacheName: ON_DEMAND_CACHE })) ?? (await fetch(request)));
   },
 );
 
 // A page that is not precached (a mistyped address) while offline: the site's 404 page
 // rather than the browser's error page.
-registerRoute(new NavigationRoute(new NetworkOnly()));
+registerRoute(new NavigationRoute(new NetworkOnly({ plugins: [isolation] })));
 setCatchHandler(async ({ request }) => {
-  if (request.mode === "navigate") return (await matchPrecache("404.html")) ?? Response.error();
+  if (request.mode === "navigate") return isolated(await matchPrecache("404.html")) ?? Response.error();
   return Response.error();
 });
 
