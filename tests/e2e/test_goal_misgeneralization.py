@@ -3,6 +3,8 @@ text alternative, the committed measurement drawn, the live dial stopped, 390 px
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -59,7 +61,8 @@ def test_the_measurement_is_drawn_and_the_live_dial_stops(lab, page):
     ).to_contain_text("10 of 10")
     lab.locator(".gm-dial-run").click()
     status = lab.locator(".gm-dial-status")
-    expect(status).to_contain_text("Trained 1 of 18 agents", timeout=60_000)
+    # Each agent takes a fraction of a second: any count will do, the dial goes on for seconds.
+    expect(status).to_contain_text(re.compile(r"Trained \d+ of 18 agents"), timeout=60_000)
     lab.locator(".gm-stop").click()
     expect(lab.locator(".gm-dial")).to_have_attribute("data-dial", "stopped", timeout=30_000)
     expect(lab).to_have_attribute("data-state", "stopped")
