@@ -2,7 +2,8 @@
 // python-client.js. It loads the pinned Pyodide copied into the site, unpacks the
 // `saferlhub` package, then serves requests one at a time:
 //   {id, type: "run", code, namespace, filename}   a reader's code cell
-//   {id, type: "call", fn, kwargs}                 a saferlhub function (JSON in/out)
+//   {id, type: "call", fn, kwargs}                 a saferlhub function (JSON in/out;
+//                                                  typed arrays cross as bytes)
 // and answers with "status", "ready", "fatal" and per-request "output",
 // "truncated", "notice", "progress", "done" and "error" messages.
 
@@ -17,7 +18,7 @@ const MAX_OUTPUT_CHARS = 200_000; // per run: beyond this the page would freeze
 const FLUSH_CHARS = 8_192;
 const FLUSH_MS = 50;
 
-const post = (message) => self.postMessage(message);
+const post = (message, transfer = []) => self.postMessage(message, transfer);
 
 // On a page no service worker controls yet (a first visit), each file is copied into
 // the hand-off cache as it arrives, for the service worker to keep without a second
@@ -222,10 +223,23 @@ async function handleRun({ id, code, namespace, filename }) {
   post({ id, type: "done", result });
 }
 
+// Typed arrays cross to and from Python as bytes, not as JSON text: in the JSON each
+// stands as {"$bytes": i}, the i-th buffer passed beside it (saferlhub/runtime.py's call).
+const BYTES_KEY = "$bytes";
+const isBytesPlaceholder = (value) =>
+  value !== null && typeof value === "object" && BYTES_KEY in value && Object.keys(value).length === 1;
+
 function handleCall({ id, fn, kwargs }) {
   const progress = (eventJson) => post({ id, type: "progress", event: JSON.parse(eventJson) });
-  const resultJson = runtime.call(fn, JSON.stringify(kwargs ?? {}), progress);
-  post({ id, type: "done", result: JSON.parse(resultJson) });
+  const sent = [];
+  const json = JSON.stringify(kwargs ?? {}, (key, value) =>
+    ArrayBuffer.isView(value) ? { [BYTES_KEY]: sent.push(value) - 1 } : value,
+  );
+  const reply = runtime.call(fn, json, progress, sent);
+  const [resultJson, buffers] = reply.toJs(); // the result's bytes, as Uint8Arrays (copies)
+  reply.destroy();
+  const result = JSON.parse(resultJson, (key, value) => (isBytesPlaceholder(value) ? buffers[value[BYTES_KEY]] : value));
+  post({ id, type: "done", result }, buffers.map((bytes) => bytes.buffer));
 }
 
 const handlers = { run: handleRun, call: handleCall };

@@ -8,6 +8,7 @@ of Pyodide imports so it is tested in CPython as it is.
 from __future__ import annotations
 
 import ast
+import base64
 import builtins
 import importlib
 import importlib.util
@@ -15,7 +16,8 @@ import inspect
 import json
 import linecache
 import traceback
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 from typing import Any
 
 # One namespace per page (keyed by the page's path), shared by its cells like a notebook.
@@ -139,14 +141,63 @@ def resolve(function_path: str) -> Callable[..., Any]:
     return function
 
 
-def call(function_path: str, kwargs_json: str, progress: Callable[[str], Any] | None = None) -> str:
+# A binary value in a call's JSON: {"$bytes": i} stands for the i-th buffer sent beside it.
+BYTES_KEY = "$bytes"
+BytesLike = (bytes, bytearray, memoryview, array)
+
+
+def call(
+    function_path: str,
+    kwargs_json: str,
+    progress: Callable[[str], Any] | None = None,
+    buffers: Sequence[Any] | None = None,
+) -> str | tuple[str, list[bytes]]:
     """Call a `saferlhub` function with JSON keyword arguments; return its result as JSON.
 
     If the function takes a `progress` argument, it receives a callable that sends
     each event (a JSON-serialisable dict) to the page as it happens.
+
+    Binary data (network inputs and outputs, large reports) can cross without text:
+    with `buffers` (the worker passes the typed arrays of a request there; in CPython,
+    bytes), an argument {"$bytes": i} is buffers[i] as bytes, and the call returns
+    (JSON, buffers) in which each bytes-like value of the result (bytes, bytearray,
+    memoryview, array.array) is such a placeholder. Without `buffers`, bytes-like
+    results are written as base64 text, so a plain JSON caller still gets JSON.
     """
     function = resolve(function_path)
-    kwargs = json.loads(kwargs_json)
+    binary = buffers is not None
+    sent = [_as_bytes(b) for b in buffers] if binary else []
+
+    def revive(value: dict) -> Any:
+        if len(value) == 1 and BYTES_KEY in value and binary:
+            return sent[value[BYTES_KEY]]
+        return value
+
+    kwargs = json.loads(kwargs_json, object_hook=revive)
     if progress is not None and "progress" in inspect.signature(function).parameters:
         kwargs["progress"] = lambda event: progress(json.dumps(event))
-    return json.dumps(function(**kwargs))
+    result = function(**kwargs)
+    if not binary:
+        return json.dumps(result, default=_base64_text)
+    out: list[bytes] = []
+
+    def placeholder(value: Any) -> dict:
+        if not isinstance(value, BytesLike):
+            raise TypeError(f"{type(value).__name__} is not JSON serializable")
+        out.append(_as_bytes(value))
+        return {BYTES_KEY: len(out) - 1}
+
+    return json.dumps(result, default=placeholder), out
+
+
+def _as_bytes(value: Any) -> bytes:
+    """Bytes of a bytes-like value, or of a JS typed array (Pyodide's JsProxy.to_bytes)."""
+    if isinstance(value, BytesLike):
+        return value.tobytes() if isinstance(value, array | memoryview) else bytes(value)
+    return value.to_bytes()
+
+
+def _base64_text(value: Any) -> str:
+    if not isinstance(value, BytesLike):
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return base64.b64encode(_as_bytes(value)).decode("ascii")

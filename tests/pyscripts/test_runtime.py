@@ -1,6 +1,8 @@
 """The code-cell runtime: namespaces, clean tracebacks, the call API."""
 
+import base64
 import json
+from array import array
 
 import pytest
 
@@ -140,3 +142,25 @@ def test_missing_modules_names_only_imports_that_cannot_be_found():
     code = "import json, numpy_is_not_here.sub\nfrom saferlhub import bandit\nfrom . import x\n"
     assert runtime.missing_modules(code) == ["numpy_is_not_here"]
     assert runtime.missing_modules("print(") == []
+
+
+def _echo(data):
+    """A function that takes bytes and gives them back (installed for these tests)."""
+    return {"data": array("f", bytes(data)), "size": len(data)}
+
+
+def test_call_passes_bytes_beside_the_json_both_ways(monkeypatch):
+    monkeypatch.setattr(runtime, "echo", _echo, raising=False)
+    values = array("f", [1.5, -2.0, 3.25]).tobytes()
+    out, buffers = runtime.call(
+        "saferlhub.runtime.echo", json.dumps({"data": {"$bytes": 0}}), None, [values]
+    )
+    assert json.loads(out) == {"data": {"$bytes": 0}, "size": 12}
+    assert buffers == [values]
+
+
+def test_without_buffers_bytes_come_back_as_base64_text(monkeypatch):
+    monkeypatch.setattr(runtime, "echo", _echo, raising=False)
+    values = array("f", [1.5]).tobytes()
+    out = runtime.call("saferlhub.runtime.echo", json.dumps({"data": list(values)}))
+    assert json.loads(out) == {"data": base64.b64encode(values).decode(), "size": 4}
