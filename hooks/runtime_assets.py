@@ -65,8 +65,9 @@ VENDOR_FILES = {
 }
 
 MODELS = ROOT / "models"
-# The model files a page loads, by their key in the card's "files".
-MODEL_FILES = ("q_network", "q_gradient")
+# The model files a page loads, by their key in the card's "files" (q_patch: the
+# microscope's activation patching, saferlhub.maze.interp).
+MODEL_FILES = ("q_network", "q_gradient", "q_patch")
 
 # Files the Python worker fetches while starting; their sizes drive its progress bar.
 PYODIDE_FETCHED = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]

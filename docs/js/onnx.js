@@ -156,20 +156,36 @@ async function fetchModel(agent, key, file) {
 
 const sessions = new Map(); // "agent/key" -> Promise<InferenceSession>
 
+/** The file a model name refers to: a card's file key ("planted/q_network"), or a path
+ *  under a folder of models ("planted/checkpoints/step_03160.onnx", checked against the
+ *  card's checkpoint entry; "interp/random_init_256x256x256x256.onnx", a folder without
+ *  a card), as export/interp_runtime.py's model_path resolves them. */
+function modelFile(agents, model) {
+  const slash = model.indexOf("/");
+  const [agentName, key] = [model.slice(0, slash), model.slice(slash + 1)];
+  const agent = agents.find((a) => a.agent === agentName);
+  if (key.endsWith(".onnx")) {
+    if (agent?.problems.length) throw new ModelError(agent.problems.join(" "));
+    const listed = agent?.card.files?.checkpoints?.find((entry) => entry.path === key);
+    return { agentName, key, file: listed ?? { path: key } };
+  }
+  if (!agent) throw new ModelError(`No agent "${agentName}" on this site.`);
+  if (agent.problems.length) throw new ModelError(agent.problems.join(" "));
+  const file = agent.card.files?.[key];
+  if (!file) throw new ModelError(`${agentName}/model_card.json names no "${key}" file.`);
+  return { agentName, key, file };
+}
+
 /** The onnxruntime session of one model ("planted/q_network"), created once. */
 export function modelSession(agents, model) {
   if (!sessions.has(model)) {
     const promise = (async () => {
-      const [agentName, key] = model.split("/");
-      const agent = agents.find((a) => a.agent === agentName);
-      if (!agent) throw new ModelError(`No agent "${agentName}" on this site.`);
-      if (agent.problems.length) throw new ModelError(agent.problems.join(" "));
-      const file = agent.card.files?.[key];
-      if (!file) throw new ModelError(`${agentName}/model_card.json names no "${key}" file.`);
+      const { agentName, key, file } = modelFile(agents, model);
       const [ort, bytes] = await Promise.all([loadOrt(), fetchModel(agentName, key, file)]);
       let session;
       try {
-        session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+        // Errors only: q_patch's optional inputs (an input with a default) draw a warning per load.
+        session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], logSeverityLevel: 3 });
       } catch (error) {
         throw new ModelError(
           `The model file ${agentName}/${file.path} could not be read as an ONNX model ` +

@@ -72,7 +72,7 @@ def test_onnxruntime_web_is_its_wasm_build_only():
     assert not any("webgpu" in k or "jsep" in k or "jspi" in k for k in ort)
 
 
-def write_agent(models, name, files=("q_network.onnx", "q_gradient.onnx")):
+def write_agent(models, name, files=("q_network.onnx", "q_gradient.onnx", "q_patch.onnx")):
     folder = models / name
     folder.mkdir(parents=True)
     card = {
@@ -80,6 +80,7 @@ def write_agent(models, name, files=("q_network.onnx", "q_gradient.onnx")):
         "files": {
             "q_network": {"path": "q_network.onnx"},
             "q_gradient": {"path": "q_gradient.onnx"},
+            "q_patch": {"path": "q_patch.onnx"},
         },
     }
     (folder / "model_card.json").write_text(json.dumps(card))
@@ -101,6 +102,7 @@ def test_every_agent_with_a_card_is_copied_and_indexed(tmp_path):
         "model_card.json",
         "q_gradient.onnx",
         "q_network.onnx",
+        "q_patch.onnx",
     ]
 
 
@@ -139,7 +141,7 @@ def test_the_maze_download_figure_is_the_size_of_the_files_the_lab_fetches():
         files = json.loads(card_path.read_text())["files"]
         networks += sum(
             (card_path.parent / files[key]["path"]).stat().st_size
-            for key in ("q_network", "q_gradient")
+            for key in ("q_network", "q_gradient", "q_patch")
         )
     assert parts["networks"] == networks
     assert parts["mazes"] == 2000

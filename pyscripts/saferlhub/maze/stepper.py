@@ -334,6 +334,8 @@ def start(task: str, args: dict | None = None) -> dict:
     task "policy_map": args {agents, maze} -> maps and differences.
     task "battery": args {agents, count, seed, distributions, chunk, live} -> `Battery.report()`.
     task "dream": args of `dream_stepper.DreamSession` -> its report.
+    tasks "interp.*" (`saferlhub.maze.interp.tasks.TASKS`) and "microscope.*" (the microscope
+    pages', `saferlhub.maze.microscope_pages.start`) -> their JSON.
     """
     args = dict(args or {})
     owner: object = None
@@ -349,8 +351,16 @@ def start(task: str, args: dict | None = None) -> dict:
 
         owner = DreamSession(**args)
         stepper = owner.run()
+    elif task.startswith("interp."):
+        from saferlhub.maze.interp import tasks as interp_tasks  # loaded by its pages only
+
+        stepper = interp_tasks.start(task, args)
+    elif task.startswith("microscope."):
+        from saferlhub.maze import microscope_pages  # the microscope pages' own analyses
+
+        stepper, owner = microscope_pages.start(task, args)
     else:
-        raise ValueError(f"unknown task {task!r}; choose from {TASKS}")
+        raise ValueError(f"unknown task {task!r}; choose from {TASKS} or an interp.* task")
     session = next(_next_session)
     _sessions[session] = (stepper, owner)
     return _advance(session, None)
