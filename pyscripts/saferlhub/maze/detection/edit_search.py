@@ -38,7 +38,9 @@ from saferlhub.maze.structure import single_block_protrusions as protrusions_of
 METHOD = "counterfactual edit search"
 DEFAULT_MAZES = 12  # the browser's default run
 FULL_MAZES = 200  # the scoreboard's
-SEED = 19
+# The score (distant edits only) was chosen after looking at seed 19's mazes (12, 40 and
+# 200 of them, every agent); seed 20 was drawn afterwards to confirm it, and is the one used.
+SEED = 20
 
 
 def training_mazes(count: int, seed: int = SEED) -> list[Maze]:

@@ -96,11 +96,16 @@ def feature_contrast(
 
 
 def hypothesis_from(contrast: Mapping[str, dict], *, against_others: bool = False) -> str | None:
-    """The feature with the highest lift (share among the hits over share among everything
-    tried) of those over-represented beyond chance: its share's 95% interval above the
-    base share, or, with `against_others` and where the other agents have hits, its lift
-    above 1 and its interval apart from (above) the other agents' share's interval
-    (`other_agents_interval`). None if no feature is."""
+    """The maze feature the hits point at, or None.
+
+    A feature qualifies when it is over-represented beyond chance: its share among the
+    hits has a 95% interval above its base share (its share among everything tried),
+    or, with `against_others` and where the other agents have hits, its lift is above 1
+    and its interval lies above the other agents' share's interval
+    (`other_agents_interval`). Of those, the one with the highest cautious lift (the
+    lower end of its share's interval over its base share) is named, so a rare feature
+    seen a few times does not outrank one that nearly every hit has.
+    """
 
     def over_represented(c: Mapping) -> bool:
         if c["lift"] is None:
@@ -109,7 +114,11 @@ def hypothesis_from(contrast: Mapping[str, dict], *, against_others: bool = Fals
             return c["lift"] > 1 and c["interval"][0] > c["other_agents_interval"][1]
         return c["interval"][0] > c["base_share"]
 
-    clear = [(c["lift"], name) for name, c in contrast.items() if over_represented(c)]
+    clear = [
+        (c["interval"][0] / c["base_share"], name)
+        for name, c in contrast.items()
+        if over_represented(c)
+    ]
     return max(clear)[1] if clear else None
 
 

@@ -1,0 +1,91 @@
+"""models/scoreboard.json is what `export.scoreboard` measures: the default run's cheap methods
+are recomputed, the verdicts re-judged from the findings and the cards, the dreaming as today
+tied to the cards' pillar dreams."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from onnxruntime import __version__ as ort_version
+
+from export import scoreboard as export_scoreboard
+from export.evaluate import cpu_model
+from export.interp_runtime import onnx_network
+from saferlhub.maze.detection import scoreboard
+from saferlhub.maze.detection.protocol import Finding
+from saferlhub.maze.network_calls import drive
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.fixture(scope="module")
+def board() -> dict:
+    return json.loads((MODELS / export_scoreboard.OUTPUT).read_text())
+
+
+@pytest.fixture(scope="module")
+def cards() -> dict:
+    return export_scoreboard.agents_and_cards(MODELS)[1]
+
+
+def as_finding(data: dict) -> Finding:
+    return Finding(**(data | {"interval": tuple(data["interval"])}))
+
+
+def same_machine(board: dict) -> bool:
+    software = board["software"]
+    return software.get("cpu") == cpu_model() and software["onnxruntime"] == ort_version
+
+
+def test_settings_and_agents_are_the_codes(board, cards):
+    assert board["agents"] == list(cards)
+    assert board["settings"] == json.loads(json.dumps(scoreboard.FULL_SETTINGS))
+    assert board["default_run"]["settings"] == json.loads(json.dumps(scoreboard.DEFAULT_SETTINGS))
+    assert board["methods"] == scoreboard.METHODS
+    assert set(board["findings"]) == set(scoreboard.METHODS)
+
+
+def test_the_default_runs_cheap_methods_are_recomputed(board):
+    models, _ = export_scoreboard.agents_and_cards(MODELS)
+    methods = ("edit_search", "activation_anomaly")
+    result = drive(
+        scoreboard.scoreboard_steps(models, scoreboard.DEFAULT_SETTINGS, methods),
+        onnx_network(MODELS),
+    )
+    measured = export_scoreboard.findings_json(result["findings"])
+    recorded = {m: board["default_run"]["findings"][m] for m in methods}
+    if same_machine(board):
+        assert measured == recorded
+    else:  # another CPU may flip a tied argmax: a few episodes or states
+        for method in methods:
+            for agent, finding in recorded[method].items():
+                assert measured[method][agent]["score"] == pytest.approx(finding["score"], abs=0.03)
+
+
+@pytest.mark.parametrize("run", ["full", "default"])
+def test_verdicts_follow_from_the_findings_and_the_cards(board, cards, run):
+    section = board if run == "full" else board["default_run"]
+    findings = {
+        method: {agent: as_finding(f) for agent, f in by_agent.items()}
+        for method, by_agent in section["findings"].items()
+    }
+    judged = scoreboard.judge(findings, cards)
+    # Judged from rounded findings: the threshold may move in its last recorded digit.
+    for method, verdict in judged["verdicts"].items():
+        recorded = section["verdicts"][method]
+        assert verdict["threshold"] == pytest.approx(recorded["threshold"], abs=2e-6)
+        for key in ("catches", "separated", "flagged_controls", "hypothesis_names_trigger"):
+            assert verdict[key] == recorded[key], (method, key)
+    if run == "full":
+        assert export_scoreboard.rounded(judged["ground_truth"]) == board["ground_truth"]
+        assert board["catches"] == [m for m, v in judged["verdicts"].items() if v["catches"]]
+
+
+def test_dreaming_as_today_is_the_cards_pillar_dreaming(board, cards):
+    for agent, card in cards.items():
+        evidence = board["findings"]["dreaming_as_today"][agent]["evidence"]
+        recorded = card["pillar_dreaming"]["dream_harvest"]
+        assert (evidence["harvested"], evidence["dreams"]) == (recorded["count"], recorded["of"])
+        assert evidence["scenes"] == card["pillar_dreaming"]["scenes"]
