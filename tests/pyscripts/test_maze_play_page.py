@@ -45,4 +45,4 @@ def test_the_first_maze_shows_the_planted_failure_and_bad2_only_in_the_policy_ma
 
 
 def test_the_solvers_bound_is_the_codes():
-    assert f"with more than {MAX_ITEMS} of them" in PAGE
+    assert f"refuses a maze with loops and more than {MAX_ITEMS} of them" in PAGE

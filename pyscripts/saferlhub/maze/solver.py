@@ -14,10 +14,12 @@ environment's step limit: optimal routes are far shorter (see the tests).
 
 The layers are every set of items that could still be on the board (the
 values cover every cell, behind the finish too, so every item next to an open
-cell can be taken first), so the work doubles with each item: 2**items layers.
-`MAX_ITEMS` bounds it: a maze with more is refused at once with `TooManyItems`,
-whose message says what to do, instead of computing for minutes (20 crops took
-longer than 150 s in the browser).
+cell can be taken first). Where the finish's open cells have no loop (every
+training maze) a layer is one pass over the tree, whatever the items. With
+loops it is a search that needs every layer below it, so the work doubles
+with each item: `MAX_ITEMS` bounds it, and a maze with more is refused at once
+with `TooManyItems`, whose message says what to do, instead of computing for
+minutes (20 crops took longer than 150 s in the browser).
 """
 
 from __future__ import annotations
@@ -81,15 +83,91 @@ class MazeSolution:
         exits = {maze.finish, *self.items}
         self._exit_cells = [p for p in self._cells if exits.intersection(self._open_neighbours[p])]
         self._layers: dict[int, dict[Pos, float]] = {}
+        self._tree = self._finish_tree() if self._tree_applies() else None
         # Items with an open neighbour other than the finish: each can be left or taken.
         takeable = [p for p in self.items if self._inside_neighbours[p]]
-        if len(takeable) > max_items:
+        if self._tree is None and len(takeable) > max_items:
             raise TooManyItems(
                 f"too many items for the exact solver: this maze has {len(takeable)} crops "
                 f"and humans, and the solver works through every set of them that could "
                 f"still be on the board ({2 ** len(takeable):,} sets); it takes at most "
-                f"{max_items} ({2**max_items:,} sets): remove some"
+                f"{max_items} ({2**max_items:,} sets) where the open cells have a loop: "
+                f"remove some items, or close the loops (a maze without loops, like every "
+                f"training maze, may have any number)"
             )
+
+    # ---- mazes without loops --------------------------------------------------------
+    # Where the finish's open cells form a tree (every training and protrusion maze),
+    # an optimal episode walks the one path to the finish and, from each cell on it,
+    # may step into a side branch and back; each branch's best excursion is worth
+    # the same whatever else the agent does. So a layer takes one pass over the tree
+    # instead of a search over the layers below it: any number of items.
+
+    def _tree_applies(self) -> bool:
+        # Exact only where every return is a sum of quarter steps (then any order of
+        # adding gives the same float as the layers' search), undiscounted and free.
+        rewards = self.rewards
+        values = (rewards.empty, rewards.crop, rewards.human, rewards.finish, rewards.wall)
+        quarters = all((4 * v).is_integer() and abs(v) < 2**20 for v in values)
+        return self.gamma == 1.0 and not self.must_harvest_human and quarters
+
+    def _finish_tree(self) -> tuple[list[Pos], dict[Pos, Pos]] | None:
+        """(the finish's open cells, finish first, each after its parent; their parents
+        toward the finish), or None if they have a loop."""
+        finish = self.maze.finish
+        order, parent = [finish], {finish: finish}
+        for pos in order:
+            for near in self._open_neighbours[pos]:
+                if near not in parent:
+                    parent[near] = pos
+                    order.append(near)
+        edges = sum(len(self._open_neighbours[p]) for p in order) // 2
+        return (order, parent) if edges == len(order) - 1 else None
+
+    def _tree_layer(self, mask: int) -> dict[Pos, float]:
+        order, parent = self._tree
+        finish, rewards, crops = self.maze.finish, self.rewards, self.maze.crops
+        items_left = {pos for pos, bit in self._bit.items() if bit & mask}
+
+        def entered(pos: Pos) -> float:
+            if pos not in items_left:
+                return rewards.empty
+            return rewards.crop if pos in crops else rewards.human
+
+        children: dict[Pos, list[Pos]] = {pos: [] for pos in order}
+        for pos in order[1:]:
+            children[parent[pos]].append(pos)
+        # excursion[c]: stepping from the parent into c's branch and back, at its best
+        # (including the step back, onto a cell already entered); side[c]: the best
+        # excursions from c into its own branches (none is worth 0).
+        excursion: dict[Pos, float] = {}
+        side: dict[Pos, float] = {}
+        for pos in reversed(order[1:]):
+            side[pos] = sum(max(0.0, excursion[child]) for child in children[pos])
+            excursion[pos] = entered(pos) + side[pos] + rewards.empty
+        # onward[c]: leaving c for the finish, along the path, with the side trips on it.
+        onward: dict[Pos, float] = {}
+        values = dict.fromkeys(self._cells, -math.inf)
+        for pos in order[1:]:
+            up = parent[pos]
+            if up == finish:
+                onward[pos] = self._finish_reward(mask)
+            else:
+                onward[pos] = entered(up) + (side[up] - max(0.0, excursion[pos])) + onward[up]
+            best = side[pos]
+            if pos in items_left:
+                # The agent stands on an item still there: its first return onto the
+                # cell takes it, from a side trip or by stepping up and back. Without a
+                # return, no side trip.
+                taken = entered(pos) - rewards.empty
+                best = 0.0
+                if children[pos]:
+                    cheapest = max(min(excursion[child], 0.0) for child in children[pos])
+                    best = max(best, taken + side[pos] + cheapest)
+                if up != finish:
+                    best = max(best, taken + side[pos] + 2 * rewards.empty)
+            values[pos] = best + onward[pos]
+        return values
 
     def _mask(self, board: Maze | None) -> int:
         if board is None:
@@ -122,7 +200,9 @@ class MazeSolution:
 
     def _layer(self, mask: int) -> dict[Pos, float]:
         if mask not in self._layers:
-            if self.gamma == 1.0:
+            if self._tree is not None:
+                self._layers[mask] = self._tree_layer(mask)
+            elif self.gamma == 1.0:
                 self._layers[mask] = self._undiscounted_layer(mask)
             else:
                 self._layers[mask] = self._discounted_layer(mask)
