@@ -9,6 +9,7 @@ import { trainingRun } from "./training-run.js";
 import { lineChart } from "./chart.js";
 import { count, el, fmt } from "./dom.js";
 import { heatmap, scaleLegend } from "./heatmap.js";
+import { schemaNumber } from "./number-field.js";
 
 const PAGE = "saferlhub.blackjack.page";
 // Shown above the fold; the rest go into "More settings".
@@ -78,14 +79,7 @@ function readValue(control) {
   const { input, spec } = control;
   if (spec.type === "bool") return input.checked;
   if (spec.choices) return input.value;
-  // A number field keeps no text the browser cannot read as a number (letters, or 1e999,
-  // too large for a double): send a value that is no number, so Python refuses it as
-  // one ("must be a number from ... to ..."), not as an empty field.
-  if (input.validity?.badInput) return { unreadable: true };
-  const text = input.value.trim();
-  if (text === "") return null; // Python says the field is empty, and what to enter
-  const value = Number(text);
-  return Number.isFinite(value) ? value : text; // JSON would send Infinity as null (empty)
+  return schemaNumber(input); // Python says what is wrong with it, and what to enter
 }
 
 // ---- charts (docs/js/chart.js draws them) -----------------------------------------

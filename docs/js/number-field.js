@@ -34,3 +34,19 @@ export function readNumber(input, { name, low, high, whole = false }) {
   }
   return { value };
 }
+
+/**
+ * The value of a number field in a form built from a Python settings schema, for
+ * Python to check (saferlhub.settings says what is wrong and what to enter): null when
+ * empty; {unreadable: true} when the browser cannot read the text as a number (letters,
+ * or 1e999, too large for a double), so Python refuses it as no number rather than as an
+ * empty field; the text itself when it reads as no finite number (JSON would send
+ * Infinity as null, i.e. empty).
+ */
+export function schemaNumber(input) {
+  if (input.validity?.badInput) return { unreadable: true };
+  const text = input.value.trim();
+  if (text === "") return null;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : text;
+}

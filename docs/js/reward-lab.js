@@ -13,6 +13,7 @@ import { PythonStopped } from "./python-client.js";
 import { trainingRun } from "./training-run.js";
 import { lineChart } from "./chart.js";
 import { count, el, labelColumns, markBusy } from "./dom.js";
+import { schemaNumber } from "./number-field.js";
 
 const PAGE = "saferlhub.gridworlds.page";
 const MAIN = ["episodes", "alpha", "gamma", "epsilon_min", "initial_q", "seed"];
@@ -78,7 +79,7 @@ const setValue = (c, v) => (c.spec.type === "bool" ? (c.input.checked = Boolean(
 const readValue = (c) => {
   if (c.spec.type === "bool") return c.input.checked;
   if (c.spec.choices) return c.input.value;
-  return c.input.value.trim() === "" ? null : Number(c.input.value);
+  return schemaNumber(c.input); // Python says what is wrong with it, and what to enter
 };
 
 // ---- the verdict -------------------------------------------------------------------

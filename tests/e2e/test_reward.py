@@ -157,6 +157,22 @@ def test_bad_settings_are_refused_with_the_field(labs):
     expect(sup.locator("#rh-absent_supervisor-episodes")).to_have_attribute("aria-invalid", "true")
 
 
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("", "Episodes is empty"),
+        ("1e999", "Episodes must be a number from 1 to 100,000"),
+    ],
+)
+def test_an_empty_or_unreadable_number_is_named_as_such(labs, typed, message):
+    sup = labs["absent_supervisor"]
+    sup.locator(".rh-more summary").click()
+    sup.locator("#rh-absent_supervisor-episodes").fill(typed)
+    sup.locator(".rh-train").click()
+    expect(sup).to_have_attribute("data-state", "invalid", timeout=30_000)
+    expect(sup.locator('[data-setting="episodes"] .rh-field__error')).to_contain_text(message)
+
+
 def test_stop_keeps_the_curves_so_far(labs):
     tomato = labs["tomato_watering"]
     tomato.locator(".rh-more summary").click()
