@@ -240,7 +240,10 @@ export async function mountMazeOod(root, python) {
     const names = usable.map((a) => a.agent);
     status.textContent = `Running ${count(total)} mazes of each of ${setup.distributions.length} distributions through ${names.join(", ")}…`;
     try {
-      const chunk = Math.max(10, Math.min(250, Math.ceil(total / 10)));
+      // Pieces of up to 250 mazes per distribution: each piece is a run of about 50 steps,
+      // one round trip between Python and onnxruntime-web per step, so fewer, larger
+      // pieces cost less (the cards' 1,000 mazes: 4 pieces, 4 updates of the charts).
+      const chunk = Math.max(10, Math.min(250, Math.ceil(total / 4)));
       const { result, stopped } = await runStepper(
         python,
         "battery",
