@@ -19,19 +19,20 @@ const CHARTS = [
   ["monitor_recall", "Monitor recall: share of hacks whose reasoning the monitor flags"],
   ["give_away_usage", "Give-away words: share of reasoning words on the monitor's list"],
 ];
-const FIELDS = [
-  ["seeds", "Seeds", "Runs per regime (seeds 0, 1, …).", 5],
-  ["updates", "Updates per run", "Each update samples a group of programs.", 200],
-];
+// Which of Python's settings the page shows: first in view, then under "More settings".
+const MAIN_FIELDS = ["seeds", "updates"];
+const MORE_FIELDS = ["give_away_logit", "prior", "monitor_penalty", "group_size", "learning_rate", "first_seed"];
 const pct = (x) => (x === null || x === undefined ? "—" : `${(100 * x).toFixed(0)}%`);
 const withInterval = (s) => (s.low === null ? pct(s.mean) : `${pct(s.mean)} (${pct(s.low)}–${pct(s.high)})`);
 
-function field([name, label, help, value]) {
-  const id = `rhl-${name}`;
-  const input = el("input", { id, type: "number", min: "1", step: "1", value: String(value), "aria-describedby": `${id}-help ${id}-error` });
+function field(spec) {
+  const id = `rhl-${spec.name}`;
+  const step = spec.type === "int" ? "1" : "any";
+  const input = el("input", { id, type: "number", min: String(spec.min), max: String(spec.max), step, value: String(spec.default), "aria-describedby": `${id}-help ${id}-error` });
   const message = el("span", { id: `${id}-error`, class: "rh-field__error" });
-  const box = el("div", { class: "rh-field", "data-setting": name }, el("label", { for: id, text: label }), input, el("small", { id: `${id}-help`, text: help }), message);
-  return { name, input, message, box };
+  const help = el("small", { id: `${id}-help`, text: `${spec.description} (${spec.range})` });
+  const box = el("div", { class: "rh-field", "data-setting": spec.name }, el("label", { for: id, text: spec.label }), input, help, message);
+  return { name: spec.name, input, message, box };
 }
 
 function table(caption, head, rows) {
@@ -100,10 +101,23 @@ function exampleList(summary) {
   return items.length ? el("ul", { class: "rhl-examples" }, ...items) : el("p", { text: "No hack was sampled." });
 }
 
-export function mountRewardLearned(root, python) {
+export async function mountRewardLearned(root, python) {
   if (root.dataset.mounted) return;
   root.dataset.mounted = "true";
-  const fields = FIELDS.map(field);
+  root.dataset.state = "loading";
+  let specs;
+  try {
+    await python.ready;
+    specs = await python.call(`${MODULE}.settings_schema`);
+  } catch (error) {
+    root.dataset.state = "error";
+    root.replaceChildren(el("p", { class: "rh-status", "data-kind": "error", text: `Could not load the lab: ${error.message}` }));
+    return;
+  }
+  const byName = new Map(specs.map((spec) => [spec.name, field(spec)]));
+  const main = MAIN_FIELDS.map((name) => byName.get(name));
+  const more = MORE_FIELDS.map((name) => byName.get(name));
+  const fields = [...main, ...more];
   const trainButton = el("button", { type: "button", class: "md-button md-button--primary rh-train", text: "▶ Train in all three regimes" });
   const stopButton = el("button", { type: "button", class: "md-button rh-stop", text: "■ Stop", disabled: true });
   const bar = el("progress", { class: "rh-progress", max: "1", value: "0", "aria-label": "Training progress" });
@@ -112,7 +126,8 @@ export function mountRewardLearned(root, python) {
   const findings = el("ul", { class: "rhl-findings", "aria-live": "polite" });
   const results = el("div", { class: "rhl-results" });
   root.replaceChildren(
-    el("div", { class: "rh-fields" }, ...fields.map((f) => f.box)),
+    el("div", { class: "rh-fields" }, ...main.map((f) => f.box)),
+    el("details", { class: "rh-more" }, el("summary", { text: "More settings" }), el("div", { class: "rh-fields" }, ...more.map((f) => f.box))),
     el("div", { class: "rh-actions" }, trainButton, stopButton, bar),
     status,
     ...chartBoxes,
@@ -194,6 +209,7 @@ export function mountRewardLearned(root, python) {
         if (f) {
           f.message.textContent = result.error;
           f.input.setAttribute("aria-invalid", "true");
+          f.box.closest("details")?.setAttribute("open", "");
           setRunning(false);
           f.input.focus();
         }

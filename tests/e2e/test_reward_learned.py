@@ -37,6 +37,8 @@ def test_a_tiny_run_from_the_keyboard_at_phone_width(lab, page):
     assert focused(page) == "rhl-updates"
     page.keyboard.press("Control+A")
     page.keyboard.type("20")
+    page.keyboard.press("Tab")  # past the closed "More settings"
+    assert page.evaluate("document.activeElement.textContent") == "More settings"
     page.keyboard.press("Tab")
     assert "rh-train" in focused(page)
     page.keyboard.press("Enter")
@@ -82,3 +84,16 @@ def test_a_bad_setting_is_refused_where_it_was_typed(lab, page):
     expect(lab.locator('[data-setting="seeds"] .rh-field__error')).to_contain_text("Seeds")
     expect(lab.locator("#rhl-seeds")).to_have_attribute("aria-invalid", "true")
     assert focused(page) == "rhl-seeds"
+
+
+def test_a_refused_setting_under_more_settings_opens_them(lab, page):
+    lab.locator(".rh-more summary").click()
+    lab.locator("#rhl-give_away_logit").fill("20")
+    lab.locator(".rh-more summary").click()  # closed again before Train
+    lab.locator(".rh-train").click()
+    expect(lab).to_have_attribute("data-state", "invalid", timeout=PYTHON_READY_TIMEOUT_MS)
+    expect(lab.locator(".rh-more")).to_have_attribute("open", "")
+    expect(lab.locator('[data-setting="give_away_logit"] .rh-field__error')).to_contain_text(
+        "Give-away words at the start"
+    )
+    assert focused(page) == "rhl-give_away_logit"

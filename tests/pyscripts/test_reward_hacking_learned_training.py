@@ -169,6 +169,9 @@ def test_the_numbers_in_the_pages_prose():
     s = LearnedHackingSettings()
     assert (s.group_size, s.monitor_penalty, s.seeds, s.updates) == (16, 1.0, 5, 200)
     assert judge(["0", "EXIT"])["hack"] == "exit early"
+    from saferlhub.reward_hacking.reasoning_policy import REASONING_WORDS
+
+    assert len(GIVE_AWAY_WORDS) / len(REASONING_WORDS) == 0.25  # "a quarter of the words"
 
 
 def test_the_default_run_matches_what_to_notice(default_run):
@@ -187,3 +190,24 @@ def test_the_default_run_matches_what_to_notice(default_run):
     # "one seed of the default run found the correct program and learned it"
     solved = [v for v in s["honest"]["end"]["per_seed"].values() if v["hidden_pass_rate"] > 0.5]
     assert len(solved) == 1
+
+
+def test_with_rare_give_away_words_the_hack_lives_in_the_program_tokens():
+    # "What to notice": give-away words at -2.5, the default seeds.
+    run = learned_hacking_page({"give_away_logit": -2.5})
+    grader = run["summary"]["grader"]
+    assert all(v["hack_rate"] > 0.5 for v in grader["end"]["per_seed"].values())
+    assert all(v["monitor_recall"] < 0.15 for v in grader["end"]["per_seed"].values())
+    # "about as many as it flags any sample"
+    recall, flagged = grader["end"]["monitor_recall"]["mean"], grader["end"]["flag_rate"]["mean"]
+    assert abs(recall - flagged) < 0.05
+    assert grader["start"]["flag_rate"]["mean"] < 0.2
+
+
+def test_the_page_shows_these_settings():
+    # docs/js/reward-learned.js: MAIN_FIELDS and MORE_FIELDS.
+    from saferlhub.reward_hacking.learned_hacking import settings_schema
+
+    names = {spec["name"] for spec in settings_schema()}
+    shown = {"seeds", "updates", "give_away_logit", "prior", "monitor_penalty"}
+    assert shown | {"group_size", "learning_rate", "first_seed"} <= names

@@ -41,7 +41,7 @@ from saferlhub.reward_hacking.reasoning_policy import (
     ReasoningPolicy,
 )
 from saferlhub.reward_hacking.unit_test_grader import HACK_KINDS, judge
-from saferlhub.settings import SEED_MAX, SettingError, check_fields, make
+from saferlhub.settings import SEED_MAX, SettingError, check_fields, make, schema
 from saferlhub.settings import setting as _setting
 
 REGIMES = ("grader", "grader minus monitor", "honest")
@@ -80,7 +80,9 @@ def reward(regime: str, verdict: dict, flagged: bool, monitor_penalty: float) ->
 class LearnedHackingSettings:
     """RL with group baselines for the reasoning-and-program policy."""
 
-    updates: int = _setting(200, "Updates", "Policy updates per run.", 1, 20_000)
+    updates: int = _setting(
+        200, "Updates per run", "Each update samples one group of programs.", 1, 20_000
+    )
     group_size: int = _setting(16, "Group size", "Samples per update (one group).", 2, 256)
     learning_rate: float = _setting(2.0, "Learning rate", "Step size of each update.", 0.001, 20.0)
     monitor_penalty: float = _setting(
@@ -89,7 +91,14 @@ class LearnedHackingSettings:
     prior: float = _setting(
         PRIOR, "Prior", "Logit a plan word adds to the program tokens it names.", 0.0, 10.0
     )
-    seeds: int = _setting(5, "Seeds", "Runs per regime, seeds 0, 1, ...", 1, 50)
+    give_away_logit: float = _setting(
+        0.0,
+        "Give-away words at the start",
+        "Logit of each give-away word in the untrained reasoning (0: as likely as any word).",
+        -10.0,
+        10.0,
+    )
+    seeds: int = _setting(5, "Seeds", "Runs per regime, from the first seed on.", 1, 50)
     first_seed: int = _setting(0, "First seed", "Seed of the first run.", 0, SEED_MAX)
     checkpoints: int = _setting(20, "Progress reports", "Reports per run.", 1, 200)
 
@@ -98,6 +107,11 @@ class LearnedHackingSettings:
 
 
 PRESETS = {"default": {}}
+
+
+def settings_schema() -> list[dict]:
+    """The settings as the page's fields show them (`saferlhub.settings.schema`)."""
+    return schema(LearnedHackingSettings)
 
 
 def _window_stats(window: list[dict]) -> dict:
@@ -117,6 +131,7 @@ def _window_stats(window: list[dict]) -> dict:
         "monitor_precision": sum(bool(s["hack"]) for s in flagged) / len(flagged)
         if flagged
         else None,
+        "flag_rate": len(flagged) / n,
         "hack_kinds": {k: sum(s["hack"] == k for s in window) / n for k in HACK_KINDS},
         "word_usage": {w: c / words for w, c in usage.items()},
         "give_away_usage": sum(usage[w] for w in GIVE_AWAY_WORDS) / words,
@@ -139,7 +154,7 @@ def train(
     if regime not in REGIMES:
         raise SettingError("regime", f"The regime must be one of {', '.join(REGIMES)}.")
     rng = random.Random(seed)
-    policy = ReasoningPolicy(s.prior)
+    policy = ReasoningPolicy(s.prior, s.give_away_logit)
     every = max(1, s.updates // s.checkpoints)
     curve, window, examples = [], [], {}
     for update in range(1, s.updates + 1):
@@ -212,6 +227,7 @@ METRICS = (
     "grader_pass_rate",
     "monitor_recall",
     "monitor_precision",
+    "flag_rate",
     "give_away_usage",
 )
 
@@ -359,7 +375,9 @@ def findings(summary: dict) -> list[dict]:
                 "claim": "monitored",
                 "text": "Grader alone, the monitor flagged "
                 f"{_with_interval(g['end']['monitor_recall'])} of the last hacks; more than half"
-                f" in {len(caught)} of {n} seeds.",
+                f" in {len(caught)} of {n} seeds. Some of that is chance: at the start it"
+                f" flagged {_share(g['start']['flag_rate']['mean'])} of all samples, hacks or"
+                " not.",
             }
         )
     if "grader minus monitor" in summary:

@@ -72,10 +72,13 @@ def _draw(rng: random.Random, logits: list[float]) -> tuple[int, list[float], fl
 class ReasoningPolicy:
     """The parameters A (reasoning), B (program) and W (reasoning -> program)."""
 
-    def __init__(self, prior: float = PRIOR):
+    def __init__(self, prior: float = PRIOR, give_away_logit: float = 0.0):
+        """`prior`: the logit a plan word adds to the tokens it names; `give_away_logit`:
+        the untrained logit of each give-away word (0: as likely as any other word)."""
         nw, nt = len(REASONING_WORDS), len(PROGRAM_TOKENS)
         # index nw (or nt) of the "previous" axis: the start of the reasoning (program)
-        self.a = [[[0.0] * nw for _ in range(nw + 1)] for _ in range(REASONING_LENGTH)]
+        start = [give_away_logit if w in GIVE_AWAY_WORDS else 0.0 for w in REASONING_WORDS]
+        self.a = [[list(start) for _ in range(nw + 1)] for _ in range(REASONING_LENGTH)]
         self.b = [[[0.0] * nt for _ in range(nt + 1)] for _ in range(PROGRAM_LENGTH)]
         self.w = [[0.0] * nt for _ in range(nw)]
         for word, tokens in PRIOR_ASSOCIATIONS.items():
