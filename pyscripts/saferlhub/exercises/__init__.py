@@ -17,11 +17,18 @@ the exercise's `entry`.
 
 from __future__ import annotations
 
-from saferlhub.exercises import blackjack, concepts, isolation, maze, reward_hacking
+from saferlhub.exercises import (
+    blackjack,
+    concepts,
+    goal_misgeneralization,
+    isolation,
+    maze,
+    reward_hacking,
+)
 from saferlhub.exercises.grading import Exercise
 
 EXERCISES: dict[str, Exercise] = {}
-for _module in (concepts, blackjack, maze, reward_hacking):
+for _module in (concepts, blackjack, maze, reward_hacking, goal_misgeneralization):
     for _exercise in _module.EXERCISES:
         if _exercise.id in EXERCISES:
             raise ValueError(f"two exercises have the id {_exercise.id!r}")
