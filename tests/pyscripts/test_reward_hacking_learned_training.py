@@ -184,9 +184,9 @@ def test_the_default_run_matches_what_to_notice(default_run):
     # "in some seeds ... the reasoning says less"
     recalls = [v["monitor_recall"] for v in grader["end"]["per_seed"].values()]
     assert min(recalls) < 0.75 < max(recalls)
-    # "In one seed of the default run the policy stopped hacking"
+    # "In one seed of the default run the policy ended up not hacking at all"
     stopped = [v for v in monitored["end"]["per_seed"].values() if v["hack_rate"] <= 0.5]
-    assert len(stopped) == 1
+    assert len(stopped) == 1 and stopped[0]["hack_rate"] < 0.01
     # "one seed of the default run found the correct program and learned it"
     solved = [v for v in s["honest"]["end"]["per_seed"].values() if v["hidden_pass_rate"] > 0.5]
     assert len(solved) == 1
