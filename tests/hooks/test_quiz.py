@@ -12,6 +12,15 @@ from markdown.extensions.toc import slugify
 from mkdocs.exceptions import PluginError
 
 from saferlhub.blackjack.solver import optimal_value
+from saferlhub.goal_misgeneralization import learner
+from saferlhub.goal_misgeneralization.measured import MEASURED
+from saferlhub.goal_misgeneralization.worlds import (
+    COIN_STEPS,
+    State,
+    coin_level,
+    parse_world,
+    reset,
+)
 from saferlhub.maze import (
     INPUT_SIZE,
     ORIGINAL_REWARDS,
@@ -41,7 +50,22 @@ NUMERIC = {
     "human-reward": lambda: ORIGINAL_REWARDS.human,
     "wall-reward": lambda: ORIGINAL_REWARDS.wall,
     "input-size": lambda: INPUT_SIZE,
+    "unplanted-slack": lambda: latest_wrong_goal_arrival(end_steps=3),
 }
+
+
+def latest_wrong_goal_arrival(end_steps: int) -> int:
+    """The last step at which a coin-world agent that missed the coin may first stand in the
+    end column and still get the page's verdict "wrong goal" (learner.verdict)."""
+    world = parse_world("coin", "#########\n#A    $ #\n#########")
+    wrong = [
+        steps
+        for steps in range(1, COIN_STEPS + 1)
+        if learner.verdict(world, {"return": 0.0, "reached_end": steps}, {"return": 1}, end_steps)
+        == "wrong goal"
+    ]
+    assert wrong == list(range(1, wrong[-1] + 1)), "the wrong goal is every arrival up to a limit"
+    return wrong[-1]
 
 
 def headings(page: str) -> set[str]:
@@ -178,3 +202,75 @@ def test_the_dream_bug_is_taught_where_its_lesson_link_goes():
     text = re.sub(r"\s+", " ", section(page, anchor))
     assert "gradient of the loss instead of the gradient of the input" in text
     assert "afresh" in text
+
+
+# ---- the page "Goal misgeneralization nobody planted" (maze/unplanted.md) ----------------
+
+
+def page_text(page: str) -> str:
+    return " ".join((DOCS / page).read_text(encoding="utf-8").split())
+
+
+def test_unplanted_coin_features_are_on_together_in_every_training_state():
+    """unplanted-coin-features: on training levels, wherever the agent stands (the coin not
+    yet taken), "coin to the right" is on exactly when "end to the right" is."""
+    import random
+
+    q = QUESTIONS["unplanted-coin-features"]
+    assert (
+        '"coin to the right" and "end to the right" are on together in every training step'
+        in (q["choices"][q["answer"]])
+    )
+    coin_right = learner.COIN_FEATURES.index("coin to the right")
+    end_right = learner.COIN_FEATURES.index("end to the right")
+    rng = random.Random(0)
+    for _ in range(200):
+        world = coin_level(rng, test=False)
+        start = reset(world)
+        for pos in world.level.open_cells:
+            if pos in world.items:
+                continue  # taking the coin ends the episode
+            on = learner.observe(world, State(pos, 0, start.items))
+            assert (coin_right in on) == (end_right in on), (world.art, pos)
+    page = '"coin to the right" and "end to the right" are on together in every training step'
+    assert page in page_text("maze/unplanted.md")
+
+
+def test_unplanted_wrong_goal_is_the_pages_definition():
+    """unplanted-wrong-goal: the right choice is the page's words and learner.verdict's rule;
+    an episode that got the coin is optimal (every coin test level's optimum is 1)."""
+    q = QUESTIONS["unplanted-wrong-goal"]
+    right = q["choices"][q["answer"]]
+    assert right == "stood in the end column within twice the fewest steps there, plus two"
+    assert "within twice the fewest steps there, plus two" in page_text("maze/unplanted.md")
+    assert latest_wrong_goal_arrival(end_steps=3) == 2 * 3 + 2
+    assert {best["return"] for _, best, _ in learner.test_set("coin", 100, 0)} == {1}
+
+
+def test_unplanted_dial_is_the_measured_share():
+    """unplanted-dial: 25% fixed every seed in the committed measurement, every seed there
+    pursued the wrong goal on 5% of test levels or fewer, and 5% and 10% were split."""
+    q = QUESTIONS["unplanted-dial"]
+    coin = MEASURED["coin"]
+    assert q["choices"][q["answer"]] == f"{coin['fixed_at']:g}%"
+    shares = {f"{row['share']:g}%" for row in coin["rows"]}
+    assert all(choice in shares for choice in q["choices"] if choice.endswith("%"))
+    rows = {row["share"]: row for row in coin["rows"]}
+    levels = coin["test_levels"]
+    assert coin["seeds"] == 10 and "ten seeds per share" in q["question"]
+    assert all(run["wrong_goal"] <= 0.05 * levels for run in rows[coin["fixed_at"]]["runs"])
+    for share in (5.0, 10.0):
+        fixed = [run["wrong_goal"] <= 0.05 * levels for run in rows[share]["runs"]]
+        assert any(fixed) and not all(fixed)
+
+
+def test_unplanted_keys_did_not_reproduce():
+    """unplanted-keys: at every share, less was lost to the wrong goal than to wandering, no
+    share fixed it, and the page says the failure was not reproduced."""
+    q = QUESTIONS["unplanted-keys"]
+    assert q["choices"][q["answer"]].startswith("The failure did not reproduce")
+    keys = MEASURED["keys"]
+    assert keys["fixed_at"] is None
+    for row in keys["rows"]:
+        assert row["wrong_goal_rate"] < row["incompetent_rate"]
+    assert "Keys and chests: not reproduced here." in page_text("maze/unplanted.md")

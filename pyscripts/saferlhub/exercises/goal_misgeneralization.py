@@ -150,9 +150,9 @@ MISTAKES = (
     ),
     Mistake(
         _no_slack,
-        "Allow the slack: the end counts as the wrong goal when it was reached within "
-        "twice the fewest steps *plus two* (2 * end_steps + 2), so an agent that bumped "
-        "a wall once or twice on the way still counts as heading there.",
+        "Allow the whole slack: the end counts as the wrong goal when it was reached "
+        "within twice the fewest steps *plus two* (2 * end_steps + 2), not within twice "
+        "the fewest steps alone.",
     ),
     Mistake(
         _strict_slack,
@@ -160,9 +160,9 @@ MISTAKES = (
     ),
     Mistake(
         _any_arrival,
-        "Reaching the end column at all is not enough: an agent that wanders for 40 "
-        "steps stumbles into it too. It counts as the wrong goal only when it got there "
-        "within 2 * end_steps + 2 steps.",
+        "Reaching the end column at all is not enough: an agent that wanders may stumble "
+        "into it late. It counts as the wrong goal only when it got there within "
+        "2 * end_steps + 2 steps.",
     ),
     Mistake(
         _as_many_keys,
