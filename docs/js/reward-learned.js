@@ -173,6 +173,9 @@ export async function mountRewardLearned(root, python) {
     run.busy(busy);
     for (const f of fields) f.input.disabled = busy;
   };
+  // Before any run, the x axis spans the default run's samples.
+  const samplesOf = (name) => specs.find((spec) => spec.name === name).default;
+  draw(samplesOf("updates") * samplesOf("group_size"));
   root.dataset.state = "ready";
 
   trainButton.addEventListener("click", async () => {
@@ -184,7 +187,7 @@ export async function mountRewardLearned(root, python) {
     }
     const settings = Object.fromEntries(fields.map((f) => [f.name, Number(f.input.value)]));
     curves = {};
-    draw(1);
+    draw(Math.max(1, settings.updates * settings.group_size || 1));
     findings.replaceChildren();
     results.replaceChildren();
     bar.value = 0;
