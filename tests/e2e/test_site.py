@@ -106,3 +106,23 @@ def test_every_page_links_its_source_and_the_footer_the_licence(page, site_url):
         )
     page.wait_for_load_state("networkidle")
     expect(page.locator(".md-header a.md-source")).to_have_attribute("href", repo)
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_at_phone_width_the_python_dot_stays_in_the_margin(page, site_url, scheme):
+    """At 390 px the ready pill is a dot that must not cover content (the audit saw it
+    over a table's last digits): it lies right of the content column, and stays visible."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(site_url + "playground/")
+    wait_for_python(page)
+    page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{scheme}')")
+    pill = page.locator(".saferlhub-status")
+    expect(pill).to_have_attribute("data-state", "ready")
+    dot, content = page.evaluate(
+        """() => [
+            document.querySelector(".saferlhub-status").getBoundingClientRect().toJSON(),
+            document.querySelector(".md-content__inner").getBoundingClientRect().toJSON(),
+        ]"""
+    )
+    assert dot["left"] >= content["right"], (dot, content)
+    assert dot["right"] <= 390 and dot["width"] >= 8 and dot["height"] >= 8
