@@ -132,6 +132,39 @@ def test_maze_exercises_grade_against_the_site_encoding(page, site_url):
     check(page, "maze-encode-input", "passed")
 
 
+WRONG_GOAL_FIRST = """def verdict(world, episode, optimum, end_steps, chests):
+    if world == "keys" and episode["keys_taken"] > chests:
+        return "wrong goal"
+    if world == "coin" and episode["reached_end"] is not None:
+        if episode["reached_end"] <= 2 * end_steps + 2:
+            return "wrong goal"
+    if episode["return"] >= optimum:
+        return "optimal"
+    return "incompetent"
+"""
+
+
+def test_the_wrong_goal_verdict_names_the_case_and_the_mistake(page, site_url):
+    page.goto(site_url + "learn/maze-exercises/")
+    wait_for_python(page)
+    box = check(page, "gm-wrong-goal-verdict", "failed")
+    results = box.locator(".exercise__results")
+    expect(results).to_contain_text("it walked straight to the end and missed the coin")
+    expect(results).to_contain_text("expected 'wrong goal'")
+    replace_code(page, "gm-wrong-goal-verdict", WRONG_GOAL_FIRST)
+    check(page, "gm-wrong-goal-verdict", "failed")
+    expect(results).to_contain_text("Ask whether the episode reached the optimum first")
+    box.locator(".exercise__show-solution").click()
+    confirm(box)
+    check(page, "gm-wrong-goal-verdict", "passed")
+
+    page.goto(site_url + "learn/exercises/")
+    overview = page.locator(".exercise-overview")
+    expect(overview.locator("h3", has_text="Goal misgeneralization")).to_have_count(1)
+    progress = page.locator('.exercise-progress[data-exercise="gm-wrong-goal-verdict"]')
+    expect(progress).to_have_text("passed (after the solution)")
+
+
 def test_the_boat_race_reward_is_judged_by_the_exact_solver(page, site_url):
     page.goto(site_url + "learn/reward-hacking-exercises/")
     wait_for_python(page)
