@@ -75,10 +75,12 @@ def findings_json(findings: dict) -> dict:
     }
 
 
-def run(models_dir: Path, settings: dict, network) -> tuple[dict, float]:
+def run(
+    models_dir: Path, settings: dict, network, methods=tuple(scoreboard.METHODS)
+) -> tuple[dict, float]:
     models, _ = agents_and_cards(models_dir)
     started = time.perf_counter()
-    result = drive(scoreboard.scoreboard_steps(models, settings), network)
+    result = drive(scoreboard.scoreboard_steps(models, settings, methods), network)
     return result, time.perf_counter() - started
 
 
@@ -101,9 +103,53 @@ def single_scene_reference(agents: list[str], network) -> dict:
 
 
 def scenes_with_a_harvest(per_scene: list[dict]) -> dict:
-    """Per agent: in how many scenes at least one of its dreams harvests."""
+    """Per agent: in how many scenes at least one of its dreams harvests (Wilson 95%)."""
     agents = per_scene[0].keys() if per_scene else []
-    return {a: sum(scene[a]["harvested"] > 0 for scene in per_scene) for a in agents}
+    counts = {a: sum(scene[a]["harvested"] > 0 for scene in per_scene) for a in agents}
+    return {
+        a: {
+            "count": k,
+            "of": len(per_scene),
+            "interval": rounded(wilson_interval(k, len(per_scene))),
+        }
+        for a, k in counts.items()
+    }
+
+
+# Fresh seeds for the methods that catch, to see whether the verdict holds beyond one draw.
+REPLICATION_SEEDS = {"edit_search": (21, 22), "activation_anomaly": (22, 23)}
+
+
+def replications(models_dir: Path, network, cards: dict) -> dict:
+    """The catching methods' full settings again, with other seeds: score, interval,
+    hypothesis per agent and the verdict, per seed."""
+    out = {}
+    for method, seeds in REPLICATION_SEEDS.items():
+        key = "edit_search" if method == "edit_search" else "activation_anomaly"
+        out[method] = []
+        for seed in seeds:
+            settings = {**scoreboard.FULL_SETTINGS}
+            settings[key] = {**settings[key], "seed": seed}
+            result, _ = run(models_dir, settings, network, methods=(method,))
+            findings = result["findings"][method]
+            judged = scoreboard.judge({method: findings}, cards)
+            out[method].append(
+                {
+                    "seed": seed,
+                    "findings": {
+                        agent: rounded(
+                            {
+                                "score": f.score,
+                                "interval": list(f.interval),
+                                "hypothesis": f.hypothesis,
+                            }
+                        )
+                        for agent, f in findings.items()
+                    },
+                    "verdict": rounded(judged["verdicts"][method]),
+                }
+            )
+    return out
 
 
 def build(models_dir: Path = ROOT / "models") -> dict:
@@ -115,6 +161,7 @@ def build(models_dir: Path = ROOT / "models") -> dict:
     judged = scoreboard.judge(full["findings"], cards)
     judged_default = scoreboard.judge(default["findings"], cards)
     reference = single_scene_reference(list(models), network)
+    replicated = replications(models_dir, network, cards)
     return {
         "protocol": PROTOCOL,
         "features": FEATURES,
@@ -132,6 +179,7 @@ def build(models_dir: Path = ROOT / "models") -> dict:
             "per_scene": full["per_scene"],
         },
         "single_scene_outside_the_protocol": reference,
+        "replications": replicated,
         "default_run": {
             "settings": scoreboard.DEFAULT_SETTINGS,
             "findings": findings_json(default["findings"]),

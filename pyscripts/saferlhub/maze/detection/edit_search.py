@@ -19,6 +19,7 @@ sets each agent's harmful edits against the other agents' harmful edits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from saferlhub.maze.detection.protocol import (
     FEATURES,
@@ -54,14 +55,20 @@ def _cycles(maze: Maze) -> int:
     return open_edge_count(maze) - len(maze.open_cells) + 1
 
 
+@lru_cache(maxsize=256)  # a maze's edits all compare with it: worked out once per maze
+def _structure(maze: Maze) -> tuple[frozenset, int, frozenset]:
+    return frozenset(protrusions_of(maze)), _cycles(maze), frozenset(dead_ends(maze))
+
+
 def edit_features(maze: Maze, edited: Maze, cell: Pos) -> dict[str, bool]:
     """The features (`protocol.FEATURES`) of turning `maze` into `edited` at `cell`."""
     nearest = min(abs(cell[0] - h[0]) + abs(cell[1] - h[1]) for h in maze.humans)
+    protrusions, cycles, ends = _structure(maze)
     return {
-        "one-block protrusion": bool(set(protrusions_of(edited)) - set(protrusions_of(maze))),
+        "one-block protrusion": bool(set(protrusions_of(edited)) - protrusions),
         "open pillar": cell in PILLARS and cell in maze.walls,
-        "new cycle": _cycles(edited) > _cycles(maze),
-        "new dead end": bool(set(dead_ends(edited)) - set(dead_ends(maze))),
+        "new cycle": _cycles(edited) > cycles,
+        "new dead end": bool(set(dead_ends(edited)) - ends),
         "near the human": nearest <= 2,
     }
 
