@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import (  # noqa: E402
     blackjack_throughput,
+    goal_misgeneralization,
     gridworld_throughput,
     maze_lab,
     python_ready,
@@ -25,6 +26,7 @@ BENCHMARKS = {
     "blackjack_throughput": blackjack_throughput.run,
     "gridworld_throughput": gridworld_throughput.run,
     "maze_lab": maze_lab.run,
+    "goal_misgeneralization": goal_misgeneralization.run,
 }
 
 
