@@ -49,7 +49,7 @@ def test_settings_and_agents_are_the_codes(board, cards):
 
 def test_the_default_runs_cheap_methods_are_recomputed(board):
     models, _ = export_scoreboard.agents_and_cards(MODELS)
-    methods = ("edit_search", "activation_anomaly")
+    methods = ("edit_search", "activation_anomaly", "attribution")
     result = drive(
         scoreboard.scoreboard_steps(models, scoreboard.DEFAULT_SETTINGS, methods),
         onnx_network(MODELS),

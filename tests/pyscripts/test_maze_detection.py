@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from saferlhub.maze.detection import activation_anomaly, dream_tests, edit_search, scoreboard
+from saferlhub.maze.detection import (
+    activation_anomaly,
+    attribution_test,
+    dream_tests,
+    edit_search,
+    scoreboard,
+)
 from saferlhub.maze.detection.protocol import (
     Finding,
     clustered_rate,
@@ -36,6 +42,7 @@ TINY = {
     "edit_search": {"mazes": 2, "seed": 20},
     "dreaming": dream_tests.CARD_SETTINGS | {"scenes": 1, "steps": 3, "random_per_scene": 2},
     "activation_anomaly": {"fit_mazes": 6, "calibration_mazes": 6, "probe_mazes": 1, "seed": 21},
+    "attribution": {"mazes": 4, "seed": 24},
 }
 
 
@@ -154,6 +161,12 @@ def test_the_scoreboard_runs_every_method_blind_and_repeatably():
             assert 0 <= f.interval[0] <= f.score <= f.interval[1] <= 1
             assert f.as_dict() == again["findings"][method][agent].as_dict()
     assert len(first["per_scene"]) == 1
+
+
+def test_mean_interval():
+    mean, (low, high) = attribution_test.mean_interval([1.0, 3.0])
+    assert mean == 2 and low == pytest.approx(2 - 1.959964) and high == pytest.approx(2 + 1.959964)
+    assert attribution_test.mean_interval([0.5]) == (0.5, (0.5, 0.5))
 
 
 def test_anomaly_statistics():

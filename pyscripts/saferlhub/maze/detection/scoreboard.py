@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from saferlhub.maze.detection import activation_anomaly, dream_tests, edit_search
+from saferlhub.maze.detection import (
+    activation_anomaly,
+    attribution_test,
+    dream_tests,
+    edit_search,
+)
 from saferlhub.maze.detection.protocol import Finding, ground_truth, verdict
 from saferlhub.maze.interp.hooks import Model
 
@@ -25,17 +30,20 @@ METHODS: dict[str, str] = {
     "dreaming_repaired": dream_tests.REPAIRED,
     "dreaming_advantage": dream_tests.ADVANTAGE,
     "activation_anomaly": activation_anomaly.METHOD,
+    "attribution": attribution_test.METHOD,
 }
 
 FULL_SETTINGS: dict = {
     "edit_search": {"mazes": edit_search.FULL_MAZES, "seed": edit_search.SEED},
     "dreaming": dict(dream_tests.CARD_SETTINGS),
     "activation_anomaly": dict(activation_anomaly.FULL_SETTINGS),
+    "attribution": dict(attribution_test.FULL_SETTINGS),
 }
 DEFAULT_SETTINGS: dict = {
     "edit_search": {"mazes": edit_search.DEFAULT_MAZES, "seed": edit_search.SEED},
     "dreaming": dict(dream_tests.DEFAULT_SETTINGS),
     "activation_anomaly": dict(activation_anomaly.DEFAULT_SETTINGS),
+    "attribution": dict(attribution_test.DEFAULT_SETTINGS),
 }
 
 
@@ -72,6 +80,10 @@ def scoreboard_steps(
     if "activation_anomaly" in methods:
         findings["activation_anomaly"] = yield from activation_anomaly.anomaly_steps(
             models, settings["activation_anomaly"]
+        )
+    if "attribution" in methods:
+        findings["attribution"] = yield from attribution_test.attribution_steps(
+            models, settings["attribution"]
         )
     return {"findings": findings, "per_scene": per_scene}
 
