@@ -48,10 +48,10 @@ function table(caption, head, rows) {
 }
 
 function resultsTable(summary, groupSize) {
-  const head = ["regime", "hack rate, first → last", "hidden-test pass rate, last", "monitor recall, last", "monitor precision, last", "give-away words, first → last"];
+  const head = ["regime", "hack rate, first → last", "hidden-test pass rate, last", "monitor recall, last", "monitor precision, last", "samples flagged (hacks or not), first → last", "give-away words, first → last"];
   const rows = REGIMES.filter(([key]) => summary[key]).map(([key, label]) => {
     const { start, end } = summary[key];
-    return [label, `${pct(start.hack_rate.mean)} → ${withInterval(end.hack_rate)}`, withInterval(end.hidden_pass_rate), withInterval(end.monitor_recall), withInterval(end.monitor_precision), `${pct(start.give_away_usage.mean)} → ${withInterval(end.give_away_usage)}`];
+    return [label, `${pct(start.hack_rate.mean)} → ${withInterval(end.hack_rate)}`, withInterval(end.hidden_pass_rate), withInterval(end.monitor_recall), withInterval(end.monitor_precision), `${pct(start.flag_rate.mean)} → ${withInterval(end.flag_rate)}`, `${pct(start.give_away_usage.mean)} → ${withInterval(end.give_away_usage)}`];
   });
   return table(`Means over the seeds, with 95% intervals in brackets: the first report (the untrained policy's first ${groupSize} samples) and the last stretch of training`, head, rows);
 }

@@ -1,5 +1,8 @@
 """The learned reward-hacking lab: the policy, the monitor, seeded runs, and the figures
-and sentences the page shows for its default run."""
+and sentences the page shows for its default run.
+
+Like every test in tests/pyscripts, these run in CPython and inside Pyodide
+(`make test-pyodide`): the pinned figures of the default run are the same in both."""
 
 import random
 
