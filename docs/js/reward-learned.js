@@ -5,6 +5,7 @@
 
 import { lineChart } from "./chart.js";
 import { el, labelColumns } from "./dom.js";
+import { schemaNumber } from "./number-field.js";
 import { trainingRun } from "./training-run.js";
 
 const MODULE = "saferlhub.reward_hacking.learned_hacking";
@@ -185,7 +186,8 @@ export async function mountRewardLearned(root, python) {
       f.message.textContent = "";
       f.input.removeAttribute("aria-invalid");
     }
-    const settings = Object.fromEntries(fields.map((f) => [f.name, Number(f.input.value)]));
+    // Python says what is wrong with a value, and what to enter (number-field.js).
+    const settings = Object.fromEntries(fields.map((f) => [f.name, schemaNumber(f.input)]));
     curves = {};
     draw(Math.max(1, settings.updates * settings.group_size || 1));
     findings.replaceChildren();

@@ -84,6 +84,12 @@ def test_a_bad_setting_is_refused_where_it_was_typed(lab, page):
     expect(lab.locator('[data-setting="seeds"] .rh-field__error')).to_contain_text("Seeds")
     expect(lab.locator("#rhl-seeds")).to_have_attribute("aria-invalid", "true")
     assert focused(page) == "rhl-seeds"
+    # An empty field is refused as empty, with what to enter.
+    lab.locator("#rhl-seeds").fill("")
+    lab.locator(".rh-train").click()
+    expect(lab.locator('[data-setting="seeds"] .rh-field__error')).to_have_text(
+        "Seeds is empty: enter a number from 1 to 50.", timeout=PYTHON_READY_TIMEOUT_MS
+    )
 
 
 def test_a_refused_setting_under_more_settings_opens_them(lab, page):
