@@ -273,4 +273,10 @@ def test_unplanted_keys_did_not_reproduce():
     assert keys["fixed_at"] is None
     for row in keys["rows"]:
         assert row["wrong_goal_rate"] < row["incompetent_rate"]
-    assert "Keys and chests: not reproduced here." in page_text("maze/unplanted.md")
+    text = page_text("maze/unplanted.md")
+    assert "Keys and chests: not reproduced here." in text
+    # "It does pick up keys it does not need, but ... there is time for spare keys": the
+    # page's words, tied to the agents by tests/pyscripts/test_goal_misgeneralization_spare_keys.py
+    assert "Yet it does pick up keys it does not need" in text
+    assert "there is time for spare keys" in text
+    assert "looks only at episodes that fall short" in text
