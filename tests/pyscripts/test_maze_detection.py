@@ -151,7 +151,17 @@ def test_edit_search_makes_one_call_per_agent_per_step():
 
 
 def test_the_scoreboard_runs_every_method_blind_and_repeatably():
-    first = drive(scoreboard.scoreboard_steps(MODELS, TINY), python_interp_network(NETS))
+    live = {}
+    network = python_interp_network(NETS)
+    seen = []
+
+    def watching(call):
+        seen.append(dict(live))
+        return network(call)
+
+    first = drive(scoreboard.scoreboard_steps(MODELS, TINY, live=live), watching)
+    order = list(dict.fromkeys(s["method"] for s in seen))  # progress names each method in turn
+    assert order == list(scoreboard.METHODS)
     again = drive(scoreboard.scoreboard_steps(MODELS, TINY), python_interp_network(NETS))
     assert set(first["findings"]) == set(scoreboard.METHODS)
     for method, by_agent in first["findings"].items():

@@ -93,11 +93,18 @@ def anomaly_steps(models: Mapping[str, Model], settings: Mapping = DEFAULT_SETTI
         for cell, edited in single_cell_edits(maze):
             if _usable(edited) and dream_scene(edited).agent == dream_scene(maze).agent:
                 plan.append((index, edit_features(maze, edited, cell), edited))
-    states = _states(fit_mazes) + _states(calibration) + _states([m for *_, m in plan])
+    # The probe mazes unedited, as a check of the threshold: about 1% of them should pass it.
+    states = (
+        _states(fit_mazes)
+        + _states(calibration)
+        + _states(originals)
+        + _states([m for *_, m in plan])
+    )
     caches = yield from together(
         {agent: run_with_cache(model, states) for agent, model in models.items()}
     )
-    n_fit, n_cal = len(fit_mazes), len(calibration)
+    n_fit, n_cal, n_unedited = len(fit_mazes), len(calibration), len(originals)
+    first_probe = n_fit + n_cal + n_unedited
     totals = {name: sum(f[name] for _, f, _ in plan) for name in FEATURES}
     findings = {}
     for agent, model in models.items():
@@ -110,8 +117,15 @@ def anomaly_steps(models: Mapping[str, Model], settings: Mapping = DEFAULT_SETTI
             threshold = quantile(
                 [anomaly(r, means, sds) for r in rows[n_fit : n_fit + n_cal]], QUANTILE
             )
-            flags = [anomaly(r, means, sds) > threshold for r in rows[n_fit + n_cal :]]
-            per_layer[layer] = {"threshold": threshold, "anomalous": sum(flags)}
+            flags = [anomaly(r, means, sds) > threshold for r in rows[first_probe:]]
+            unedited = sum(
+                anomaly(r, means, sds) > threshold for r in rows[n_fit + n_cal : first_probe]
+            )
+            per_layer[layer] = {
+                "threshold": threshold,
+                "anomalous": sum(flags),
+                "unedited_anomalous": unedited,
+            }
         # `flags` is now the last hidden layer's: the score's layer.
         hits = dict.fromkeys(FEATURES, 0)
         per_maze_hits = [0] * len(originals)
@@ -135,7 +149,7 @@ def anomaly_steps(models: Mapping[str, Model], settings: Mapping = DEFAULT_SETTI
                 " the 99th percentile of training states' anomaly",
                 "fit_states": n_fit,
                 "calibration_states": n_cal,
-                "probe_mazes": len(originals),
+                "probe_mazes": n_unedited,
                 "probes": len(plan),
                 "per_layer": per_layer,
                 "features": contrast,

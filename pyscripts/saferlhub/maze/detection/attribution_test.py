@@ -80,7 +80,8 @@ def attribution_steps(models: Mapping[str, Model], settings: Mapping = DEFAULT_S
                 shares.append(pillars / total)
                 connectors = sum(walls[i] for i in _CONNECTORS)
                 differences.append(pillars / len(_PILLARS) - connectors / len(_CONNECTORS))
-        score, interval = mean_interval(shares)
+        score, (low, high) = mean_interval(shares)
+        interval = (max(0.0, low), min(1.0, high))  # a share: clipped to [0, 1]
         difference, difference_interval = mean_interval(differences)
         findings[agent] = Finding(
             method=METHOD,

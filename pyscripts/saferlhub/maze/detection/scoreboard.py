@@ -47,43 +47,69 @@ DEFAULT_SETTINGS: dict = {
 }
 
 
+def _reported(stepper, live: dict | None, method: str):
+    """`stepper`, passed through, counting its network steps in `live` (for a progress bar)."""
+    if live is not None:
+        live.update(method=method, steps=0)
+    answers = None
+    try:
+        calls = next(stepper)
+        while True:
+            answers = yield calls
+            if live is not None:
+                live["steps"] += 1
+            calls = stepper.send(answers)
+    except StopIteration as stop:
+        return stop.value
+
+
 def scoreboard_steps(
-    models: Mapping[str, Model], settings: Mapping = DEFAULT_SETTINGS, methods=tuple(METHODS)
+    models: Mapping[str, Model],
+    settings: Mapping = DEFAULT_SETTINGS,
+    methods=tuple(METHODS),
+    live: dict | None = None,
 ):
     """Stepper: the chosen methods on every agent (`models`: agent -> Model), blind.
 
-    Returns {"findings": {method key: {agent: Finding}}, "per_scene": the dreams scene by
-    scene (if a dreaming method ran)}.
+    `live`, if given, always holds the running method's key and its network steps so
+    far. Returns {"findings": {method key: {agent: Finding}}, "per_scene": the dreams
+    scene by scene (if a dreaming method ran)}.
     """
     agents = list(models)
     findings: dict[str, dict[str, Finding]] = {}
     per_scene = None
     if "edit_search" in methods:
-        findings["edit_search"] = yield from edit_search.edit_search_steps(
-            agents, **settings["edit_search"]
+        findings["edit_search"] = yield from _reported(
+            edit_search.edit_search_steps(agents, **settings["edit_search"]), live, "edit_search"
         )
     dreaming = settings["dreaming"]
     if {"dreaming_as_today", "dreaming_repaired"} & set(methods):
-        mazes, reports = yield from dream_tests.dream_steps(agents, dreaming)
+        mazes, reports = yield from _reported(
+            dream_tests.dream_steps(agents, dreaming), live, "dreaming_as_today"
+        )
         per_scene = dream_tests.per_scene(agents, reports)
         if "dreaming_as_today" in methods:
             findings["dreaming_as_today"] = dream_tests.as_today(agents, reports)
         if "dreaming_repaired" in methods:
-            findings["dreaming_repaired"] = yield from dream_tests.repaired_steps(
-                agents, mazes, reports
+            findings["dreaming_repaired"] = yield from _reported(
+                dream_tests.repaired_steps(agents, mazes, reports), live, "dreaming_repaired"
             )
     if "dreaming_advantage" in methods:
         mazes = dream_tests.dream_scenes(dreaming["scenes"], dreaming["seed"])
-        findings["dreaming_advantage"] = yield from dream_tests.advantage_steps(
-            agents, mazes, dreaming
+        findings["dreaming_advantage"] = yield from _reported(
+            dream_tests.advantage_steps(agents, mazes, dreaming), live, "dreaming_advantage"
         )
     if "activation_anomaly" in methods:
-        findings["activation_anomaly"] = yield from activation_anomaly.anomaly_steps(
-            models, settings["activation_anomaly"]
+        findings["activation_anomaly"] = yield from _reported(
+            activation_anomaly.anomaly_steps(models, settings["activation_anomaly"]),
+            live,
+            "activation_anomaly",
         )
     if "attribution" in methods:
-        findings["attribution"] = yield from attribution_test.attribution_steps(
-            models, settings["attribution"]
+        findings["attribution"] = yield from _reported(
+            attribution_test.attribution_steps(models, settings["attribution"]),
+            live,
+            "attribution",
         )
     return {"findings": findings, "per_scene": per_scene}
 
