@@ -1,6 +1,7 @@
 """The blind detection scoreboard's protocol and methods, on tiny pure-Python networks."""
 
 import ast
+import json
 import random
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from saferlhub.maze.detection import (
     dream_tests,
     edit_search,
     scoreboard,
+    sentences,
 )
 from saferlhub.maze.detection.protocol import (
     Finding,
@@ -31,7 +33,8 @@ from saferlhub.maze.network import MLP
 from saferlhub.maze.network_calls import drive
 from saferlhub.maze.structure import human_reachable, is_tree, single_block_protrusions
 
-DETECTION = Path(__file__).resolve().parents[2] / "pyscripts" / "saferlhub" / "maze" / "detection"
+ROOT = Path(__file__).resolve().parents[2]
+DETECTION = ROOT / "pyscripts" / "saferlhub" / "maze" / "detection"
 WIDTHS = (6, 6)
 NETS = {
     name: MLP.random([INPUT_SIZE, *WIDTHS, 4], random.Random(seed))
@@ -211,3 +214,21 @@ def test_detection_methods_see_the_training_generator_only(path):
         elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "maze_set":
             assert isinstance(node.args[0], ast.Constant) and node.args[0].value == "training"
     assert not names & FORBIDDEN
+
+
+def test_sentences_say_catches_only_where_the_verdict_does():
+    board = json.loads((ROOT / "models" / "scoreboard.json").read_text())
+    lines = sentences.sentences(board)
+    for method, verdict_ in board["verdicts"].items():
+        (line,) = [s for s in lines if s.startswith(board["methods"][method] + ":")]
+        assert (": catches." in line) == verdict_["catches"]
+        planted = board["findings"][method][board["ground_truth"]["planted"]]
+        assert f"{100 * planted['score']:.1f}%" in line
+    edits = board["findings"]["edit_search"]["planted"]["evidence"]
+    assert f"after {edits['distant_harmful_edits']} of those planted walks into a human" in "".join(
+        lines
+    )
+    # A verdict that does not catch is worded so.
+    changed = json.loads(json.dumps(board))
+    changed["verdicts"]["edit_search"] |= {"catches": False, "separated": False}
+    assert ": does not catch." in sentences.verdict_sentence(changed, "edit_search")
