@@ -4,9 +4,9 @@
 // Python stepper (saferlhub/maze/stepper.py) and onnxruntime-web.
 //
 // Only maze pages import this module, so no other page downloads the runtime.
-// No RL here: Python hands out batches of network inputs (base64 float32), this
-// file runs them, one onnxruntime call per model per step, and hands back the
-// outputs the same way.
+// No RL here: Python hands out batches of network inputs (float32 bytes, sent beside
+// the JSON by the worker), this file runs them, one onnxruntime call per model per
+// step, and hands back the outputs the same way.
 //
 //   const agents = await loadAgents(python);          // [{agent, name, card, problems}]
 //   const { result, stopped } = await runStepper(python, "play", { agents, mazes }, { onProgress, shouldStop });
@@ -46,29 +46,6 @@ export function loadOrt() {
   })();
   ortPromise.catch(() => (ortPromise = null));
   return ortPromise;
-}
-
-// ---- base64 <-> Float32Array (little-endian, as Python's array('f') packs it) ------
-
-export function decodeFloat32(text) {
-  let bytes;
-  if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(text);
-  else {
-    const binary = atob(text);
-    bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  }
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-}
-
-export function encodeFloat32(values) {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  if (bytes.toBase64) return bytes.toBase64();
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }
 
 // ---- agents and their files -----------------------------------------------------
@@ -154,6 +131,87 @@ async function fetchModel(agent, key, file) {
   return bytes;
 }
 
+// ---- q_patch's optional inputs ---------------------------------------------------
+// q_patch.onnx (export/interp_export.py) gives each patch.k/mask.k input a default: an
+// initializer of the same name. onnxruntime (CPython) lets a caller feed such an input;
+// onnxruntime-web lists only the other inputs and refuses a feed it does not list. So
+// the page drops those defaults from the graph (the card's sha256 is checked first, on
+// the file as shipped) and feeds the defaults itself: a zero row, which patches nothing.
+
+const OPTIONAL_INPUT = /^(patch|mask)\.\d+$/;
+
+function readVarint(bytes, pos) {
+  let value = 0;
+  let shift = 0;
+  let byte;
+  do {
+    byte = bytes[pos++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [value, pos];
+}
+
+function varint(value) {
+  const out = [];
+  while (value >= 0x80) {
+    out.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  out.push(value);
+  return out;
+}
+
+/** The top-level fields of a protobuf message: [{field, start, end, data: [start, end]}]. */
+function protoFields(bytes) {
+  const fields = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const start = pos;
+    let key;
+    [key, pos] = readVarint(bytes, pos);
+    const wire = key & 7;
+    let dataStart = pos;
+    if (wire === 0) [, pos] = readVarint(bytes, pos);
+    else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else if (wire === 2) {
+      let length;
+      [length, dataStart] = readVarint(bytes, pos);
+      pos = dataStart + length;
+    } else throw new ModelError(`Unexpected protobuf wire type ${wire} in an ONNX file.`);
+    fields.push({ field: Math.floor(key / 8), start, end: pos, data: [dataStart, pos] });
+  }
+  return fields;
+}
+
+const concat = (parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) out.set(part, (at += part.length) - part.length);
+  return out;
+};
+
+/** The model without the initializers that give OPTIONAL_INPUT inputs their defaults
+ *  (ModelProto.graph = field 7; GraphProto.initializer = field 5; TensorProto.name = 8). */
+export function withoutInputDefaults(bytes) {
+  const decoder = new TextDecoder();
+  const parts = protoFields(bytes).map((f) => {
+    if (f.field !== 7) return bytes.subarray(f.start, f.end);
+    const graph = bytes.subarray(...f.data);
+    const kept = protoFields(graph)
+      .filter((g) => {
+        if (g.field !== 5) return true;
+        const name = protoFields(graph.subarray(...g.data)).find((t) => t.field === 8);
+        return !(name && OPTIONAL_INPUT.test(decoder.decode(graph.subarray(...g.data).subarray(...name.data))));
+      })
+      .map((g) => graph.subarray(g.start, g.end));
+    const body = concat(kept);
+    return concat([Uint8Array.from([(7 << 3) | 2, ...varint(body.length)]), body]);
+  });
+  return concat(parts);
+}
+
 const sessions = new Map(); // "agent/key" -> Promise<InferenceSession>
 
 /** The file a model name refers to: a card's file key ("planted/q_network"), or a path
@@ -181,10 +239,11 @@ export function modelSession(agents, model) {
   if (!sessions.has(model)) {
     const promise = (async () => {
       const { agentName, key, file } = modelFile(agents, model);
-      const [ort, bytes] = await Promise.all([loadOrt(), fetchModel(agentName, key, file)]);
+      const [ort, shipped] = await Promise.all([loadOrt(), fetchModel(agentName, key, file)]);
+      const optional = Object.keys(file.inputs ?? {}).some((name) => OPTIONAL_INPUT.test(name));
+      const bytes = optional ? withoutInputDefaults(shipped) : shipped;
       let session;
       try {
-        // Errors only: q_patch's optional inputs (an input with a default) draw a warning per load.
         session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], logSeverityLevel: 3 });
       } catch (error) {
         throw new ModelError(
@@ -210,16 +269,31 @@ export function modelSession(agents, model) {
   return sessions.get(model);
 }
 
-/** Run one call a stepper handed out; return its outputs as base64 float32. */
+/** Float32 values from a call's input: the bytes the Python worker sent beside its JSON. */
+function float32Of(data) {
+  const bytes = data.byteOffset % 4 ? data.slice() : data; // a Float32Array view needs 4-byte alignment
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+/** Run one call a stepper handed out; return its outputs as float32 bytes (copies). */
 export async function runCall(agents, call) {
   const [ort, session] = await Promise.all([loadOrt(), modelSession(agents, call.model)]);
   const feeds = {};
-  for (const [name, text] of Object.entries(call.inputs)) {
-    feeds[name] = new ort.Tensor("float32", decodeFloat32(text), [call.rows, call.widths[name]]);
+  for (const [name, data] of Object.entries(call.inputs)) {
+    feeds[name] = new ort.Tensor("float32", float32Of(data), [call.rows, call.widths[name]]);
+  }
+  // An optional input the call leaves out takes its default: one row of zeros (patches nothing).
+  for (const name of session.inputNames) {
+    if (feeds[name] || !OPTIONAL_INPUT.test(name)) continue;
+    const width = modelFile(agents, call.model).file.inputs[name][1];
+    feeds[name] = new ort.Tensor("float32", new Float32Array(width), [1, width]);
   }
   const results = await session.run(feeds, Object.keys(call.outputs));
   const outputs = {};
-  for (const name of Object.keys(call.outputs)) outputs[name] = encodeFloat32(results[name].data);
+  for (const name of Object.keys(call.outputs)) {
+    const values = results[name].data;
+    outputs[name] = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
+  }
   return outputs;
 }
 

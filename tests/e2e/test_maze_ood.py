@@ -166,17 +166,17 @@ def test_settings_typed_without_a_run_survive_a_reload(ood, page):
 
 
 def test_stop_keeps_what_every_agent_finished(ood, page):
-    ood.locator("#maze-ood-count").fill("300")  # pieces of 30 mazes per distribution
+    ood.locator("#maze-ood-count").fill("1000")  # pieces of 250 mazes per distribution
     ood.get_by_role("button", name="Run the tests").click()
     expect(ood.locator(".maze-ood__status")).to_contain_text(
-        "of 300 mazes per distribution done", timeout=RUN_TIMEOUT_MS
+        "of 1,000 mazes per distribution done", timeout=RUN_TIMEOUT_MS
     )
     ood.get_by_role("button", name="Stop").click()
     expect(ood).to_have_attribute("data-state", "ready", timeout=RUN_TIMEOUT_MS)
     status = ood.locator(".maze-ood__status")
     expect(status).to_contain_text("Stopped: kept the")
-    done = int(re.search(r"kept the (\d+) of 300", status.inner_text()).group(1))
-    assert 30 <= done < 300 and done % 30 == 0
+    done = int(re.search(r"kept the (\d+) of 1,000", status.inner_text()).group(1))
+    assert 250 <= done < 1000 and done % 250 == 0
     report = page.evaluate("window.saferlhubMaze.lastReport")
     assert report["done"] == done
     assert all(m["mazes"] == done for a in report["agents"].values() for m in a.values())

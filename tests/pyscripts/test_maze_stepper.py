@@ -4,12 +4,14 @@ Driven by plain Python Q-functions, a stepper must give exactly what
 `saferlhub.maze.evaluation` gives when it calls the same Q-function itself.
 """
 
+import base64
 import json
 import random
 from array import array
 
 import pytest
 
+from saferlhub import runtime
 from saferlhub.maze import stepper
 from saferlhub.maze.encoding import INPUT_SIZE, encode
 from saferlhub.maze.env import FLIPPED_REWARDS
@@ -197,25 +199,38 @@ def test_wilson_interval():
 
 def test_pack_and_unpack_are_float32_little_endian():
     values = array("f", [0.0, 1.0, -2.5, 1e-3])
-    text = stepper.pack(values)
-    assert stepper.unpack(text) == values
-    assert stepper.unpack(stepper.pack(array("f", [1.0]))).tobytes() == b"\x00\x00\x80\x3f"
+    data = stepper.pack(values)
+    assert stepper.unpack(data) == values
+    assert stepper.pack(array("f", [1.0])) == b"\x00\x00\x80\x3f"
+    assert stepper.unpack(base64.b64encode(data).decode()) == values  # a JSON-only caller's text
+
+
+def worker_call(function: str, kwargs: dict, buffers: list) -> dict:
+    """What docs/js/python-worker.js does for a call: JSON with {"$bytes": i} placeholders
+    and the bytes beside it, both ways (saferlhub.runtime.call)."""
+    path = f"saferlhub.maze.stepper.{function}"
+    text, sent = runtime.call(path, json.dumps(kwargs), None, buffers)
+
+    def revive(value):
+        return sent[value["$bytes"]] if set(value) == {"$bytes"} else value
+
+    return json.loads(text, object_hook=revive)
 
 
 def browser_like_drive(task, args, models):
-    """Drive a session the way docs/js/onnx.js (`runStepper`) does: JSON and base64 in between."""
-    reply = json.loads(json.dumps(stepper.start(task, args)))
+    """Drive a session the way docs/js/onnx.js (`runStepper`) does, through the worker's call."""
+    reply = worker_call("start", {"task": task, "args": args}, [])
     requests = 0
     while not reply["done"]:
-        outputs = []
+        outputs, buffers = [], []
         for call in reply["calls"]:
             obs = stepper.unpack(call["inputs"]["obs"])
             q = models[call["model"]]
             rows = [list(obs[i : i + INPUT_SIZE]) for i in range(0, len(obs), INPUT_SIZE)]
-            flat = array("f", [v for x in rows for v in q(x)])
-            outputs.append({"q": stepper.pack(flat)})
+            buffers.append(stepper.pack(array("f", [v for x in rows for v in q(x)])))
+            outputs.append({"q": {"$bytes": len(buffers) - 1}})
         requests += 1
-        reply = json.loads(json.dumps(stepper.answer(reply["session"], outputs)))
+        reply = worker_call("answer", {"session": reply["session"], "outputs": outputs}, buffers)
     return reply["result"], requests
 
 

@@ -6,8 +6,9 @@ out the inputs they need and take back the outputs (the protocol is in
 `saferlhub.maze.evaluation.rollout_steps`, the very generator `export/`'s
 CPython evaluation drives). This module builds the pages' tasks from them and
 keeps steppers alive between the browser's requests (`start`/`answer`/`close`),
-with the arrays packed as base64 float32: docs/js/onnx.js (`runStepper`) only
-shuttles them to onnxruntime-web and back.
+with the arrays as float32 bytes (they cross beside the JSON, see
+`saferlhub.runtime.call`): docs/js/onnx.js (`runStepper`) only shuttles them to
+onnxruntime-web and back.
 """
 
 from __future__ import annotations
@@ -266,24 +267,26 @@ class Battery:
         }
 
 
-# ---- the browser's side: steppers kept between requests, arrays as base64 --------------
+# ---- the browser's side: steppers kept between requests, arrays as bytes ---------------
 
 _sessions: dict[int, tuple[Stepper, object]] = {}
 _next_session = itertools.count(1)
 
 
-def pack(values: array) -> str:
-    """Float32 values as base64 of their little-endian bytes (what JS reads as a Float32Array)."""
+def pack(values: array) -> bytes:
+    """Float32 values as their little-endian bytes (what JS reads as a Float32Array).
+
+    They cross to the page as binary, beside the reply's JSON (saferlhub.runtime.call)."""
     if sys.byteorder != "little":  # pragma: no cover - every browser and our CI are little-endian
         values = array("f", values)
         values.byteswap()
-    return base64.b64encode(values.tobytes()).decode("ascii")
+    return values.tobytes()
 
 
-def unpack(text: str) -> array:
-    """The inverse of `pack`."""
+def unpack(data: bytes | str) -> array:
+    """The inverse of `pack`; also takes the same bytes as base64 text (a JSON-only caller)."""
     values = array("f")
-    values.frombytes(base64.b64decode(text))
+    values.frombytes(base64.b64decode(data) if isinstance(data, str) else data)
     if sys.byteorder != "little":  # pragma: no cover
         values.byteswap()
     return values
@@ -366,8 +369,9 @@ def start(task: str, args: dict | None = None) -> dict:
     return _advance(session, None)
 
 
-def answer(session: int, outputs: list[dict[str, str]]) -> dict:
-    """Send the outputs (base64 float32 per output name, one dict per call); get the next calls."""
+def answer(session: int, outputs: list[dict[str, bytes | str]]) -> dict:
+    """Send the outputs (float32 bytes, or base64 text, per output name, one dict per call);
+    get the next calls."""
     if session not in _sessions:
         raise ValueError(f"no running stepper {session} (it finished, failed or was closed)")
     return _advance(session, [{k: unpack(v) for k, v in out.items()} for out in outputs])
