@@ -19,6 +19,7 @@ from benchmarks import (  # noqa: E402
     gridworld_throughput,
     maze_lab,
     python_ready,
+    reward_learned,
 )
 
 BENCHMARKS = {
@@ -27,6 +28,7 @@ BENCHMARKS = {
     "gridworld_throughput": gridworld_throughput.run,
     "maze_lab": maze_lab.run,
     "goal_misgeneralization": goal_misgeneralization.run,
+    "reward_learned": reward_learned.run,
 }
 
 
