@@ -14,6 +14,7 @@ from saferlhub.maze.detection import (
     edit_search,
     scoreboard,
     sentences,
+    tasks,
 )
 from saferlhub.maze.detection.protocol import (
     Finding,
@@ -232,3 +233,39 @@ def test_sentences_say_catches_only_where_the_verdict_does():
     changed = json.loads(json.dumps(board))
     changed["verdicts"]["edit_search"] |= {"catches": False, "separated": False}
     assert ": does not catch." in sentences.verdict_sentence(changed, "edit_search")
+
+
+def tiny_card(agent: str, truth: float) -> dict:
+    return {
+        "agent": agent,
+        "network": {"layers": [INPUT_SIZE, *WIDTHS, 4]},
+        "evaluation": {"distributions": {"protrusion": {"human_harvest_rate": truth}}},
+    }
+
+
+def test_the_browser_task_judges_after_the_blind_run_and_reports_progress():
+    cards = {"a": tiny_card("a", 0.7), "b": tiny_card("b", 0.0), "c": tiny_card("c", 0.1)}
+    stepper, owner = tasks.start(
+        "detection.scoreboard",
+        {"cards": cards, "methods": ["attribution", "edit_search"], "settings": TINY},
+    )
+    network = python_interp_network(NETS)
+    progress = []
+    try:
+        calls = next(stepper)
+        while True:
+            progress.append(owner.progress())
+            calls = stepper.send([network(c) for c in calls])
+    except StopIteration as stop:
+        board = stop.value
+    assert [p["method"] for p in progress][0] == "edit_search"  # the board's order
+    assert progress[-1]["method"] == "attribution"
+    assert list(board["findings"]) == ["edit_search", "attribution"]
+    assert board["ground_truth"]["planted"] == "a"
+    assert set(board["verdicts"]) == {"edit_search", "attribution"}
+    assert len(board["sentences"]) == 2
+    json.dumps(board)  # JSON all the way
+    with pytest.raises(ValueError, match="unknown methods"):
+        tasks.ScoreboardRun(cards, ["tea leaves"])
+    with pytest.raises(ValueError, match="at least two"):
+        tasks.ScoreboardRun({"a": cards["a"]})
