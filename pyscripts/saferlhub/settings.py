@@ -76,6 +76,14 @@ def shown(value) -> str:
     return repr(text) if isinstance(value, str) else text
 
 
+def checked_seed(seed) -> int:
+    """`seed` as an int if it is a whole number from 0 to SEED_MAX; else ValueError."""
+    whole = isinstance(seed, int) or (isinstance(seed, float) and seed.is_integer())
+    if isinstance(seed, bool) or not whole or not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"seed must be a whole number from 0 to {SEED_MAX:,}, got {shown(seed)}")
+    return int(seed)
+
+
 def number_text(x: float) -> str:
     """1,000,000 for whole numbers, 0.05 for the rest."""
     if isinstance(x, int) or float(x).is_integer():

@@ -7,6 +7,7 @@ Driven by plain Python Q-functions, a stepper must give exactly what
 import base64
 import json
 import random
+import re
 from array import array
 
 import pytest
@@ -269,7 +270,23 @@ def test_a_closed_battery_keeps_what_finished_and_bad_sessions_say_so():
         stepper.answer(reply["session"], [])
     with pytest.raises(ValueError, match="unknown task"):
         stepper.start("juggle", {})
-    with pytest.raises(ValueError, match="count must be between 1 and 10,000"):
+    with pytest.raises(ValueError, match="count must be a whole number from 1 to 10,000"):
         stepper.start("battery", {"agents": ["optimal"], "count": 0})
     with pytest.raises(ValueError, match="finish"):
         stepper.start("play", {"agents": ["optimal"], "mazes": [".......\n" * 7]})
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"seed": -1}, "seed must be a whole number from 0 to 4,294,967,295, got -1"),
+        ({"seed": 2**32}, "seed must be a whole number from 0 to 4,294,967,295, got 4294967296"),
+        ({"seed": 1.5}, "seed must be a whole number"),
+        ({"seed": "1"}, "seed must be a whole number"),
+        ({"count": 0}, "count must be a whole number from 1 to 10,000, got 0"),
+        ({"count": 2.5}, "count must be a whole number from 1 to 10,000, got 2.5"),
+    ],
+)
+def test_a_battery_refuses_a_bad_seed_or_count_in_python_too(change, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        stepper.Battery(["optimal"], **{"count": 4, "seed": 1, **change})

@@ -39,7 +39,7 @@ from saferlhub.maze.grid import ALL_CELLS, Maze, Pos, neighbours, parse_maze, re
 from saferlhub.maze.network_calls import ACTIONS, NetworkCall, rows_of, together
 from saferlhub.maze.stepper import wilson_interval
 from saferlhub.maze.structure import human_reachable, single_block_protrusions
-from saferlhub.settings import SEED_MAX, shown
+from saferlhub.settings import checked_seed, shown
 
 STARTS = ("scene", "training", "random", "empty")
 LIMITS = {"steps": (1, 1000), "restarts": (1, 64), "learning_rate": (0.001, 10.0)}
@@ -261,11 +261,7 @@ class DreamSession:
             low, high = LIMITS[name]
             if not low <= value <= high:
                 raise ValueError(f"{name} must be between {low:g} and {high:g}, got {shown(value)}")
-        whole = isinstance(seed, int) or (isinstance(seed, float) and seed.is_integer())
-        if isinstance(seed, bool) or not whole or not 0 <= seed <= SEED_MAX:
-            raise ValueError(
-                f"seed must be a whole number from 0 to {SEED_MAX:,}, got {shown(seed)}"
-            )
+        checked_seed(seed)
         if objective not in OBJECTIVES:
             raise ValueError(f"unknown objective {objective!r}; choose from {list(OBJECTIVES)}")
         unknown = [s for s in starts if s not in STARTS]

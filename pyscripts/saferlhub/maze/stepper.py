@@ -47,6 +47,7 @@ from saferlhub.maze.network_calls import (
     rows_of,
     together,
 )
+from saferlhub.settings import checked_seed, shown
 
 # ---- what the pages ask for ----------------------------------------------------------
 
@@ -196,8 +197,9 @@ class Battery:
     ) -> None:
         if not agents:
             raise ValueError("no agents to test")
-        if not 1 <= count <= 10_000:
-            raise ValueError(f"count must be between 1 and 10,000, got {count}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000:
+            raise ValueError(f"count must be a whole number from 1 to 10,000, got {shown(count)}")
+        seed = checked_seed(seed)
         unknown = [d for d in distributions if d not in DISTRIBUTIONS]
         if unknown:
             raise ValueError(f"unknown distributions {unknown}; choose from {DISTRIBUTIONS}")
