@@ -76,6 +76,7 @@ def test_verdict_needs_intervals_apart_and_the_trigger_named():
         {"p": finding("p", 0.25, 0.6), "n": finding("n", 0, 0.1), "r": finding("r", 0, 0.3)}, truth
     )
     assert not overlapping["catches"] and not overlapping["separated"]
+    assert overlapping["flagged_controls"] == ["r"] and overlapping["threshold"] is None
     wrong = verdict(
         {
             "p": finding("p", 0.4, 0.6, "near the human"),
