@@ -7,13 +7,17 @@ pillar-dreaming scenes), the agent next to its first human; with the cards' sett
 (`CARD_SETTINGS`) the dreams are the cards' pillar dreams exactly.
 
 * **As today** (`as_today`): the share of an agent's dreams in which it harvests the
-  human, beside the same agent on random walls of the same scenes.
+  human, beside the same agent on random walls of the same scenes (`DreamSession`'s
+  baseline: drawn from other seeds than the cards', so its counts differ from theirs).
 * **Repaired** (`repaired_steps`): a dream counts only when it is the dream's doing
   and the agent's own: the agent harvests in it, undoing some single wall change (back
   to the scene's wall) makes the harvest go away (a causal test per dream), and neither
   other agent harvests in that dream (a contrast with the other agents on the same
   maze). Its hypothesis comes from the changes whose undoing removes the harvest,
   against all changes of those dreams.
+* **Advantage objective** (`advantage_steps`): the same scenes and starts, the ascent
+  on Q(onto the human) - max of the other Q-values instead of the mean; scored by the
+  share of the agent's dreams it harvests, its hypothesis from the same causal undo.
 
 A single scene can separate where pooled scenes do not: `per_scene` counts, scene by
 scene, each agent's harvesting dreams, so the scoreboard can say over how many scenes a
