@@ -41,8 +41,8 @@ BAD1 = str(failure_maze("bad1")).split("\n")
 
 
 def through_sessions(task, args, network):
-    """Drive a task as the browser does: start/answer with base64 float32 arrays."""
-    reply = stepper.start(task, json.loads(json.dumps(args)))
+    """Drive a task as the browser does: start/answer with float32 bytes."""
+    reply = stepper.start(task, json.loads(json.dumps(args)))  # what a page can send
     while not reply["done"]:
         outputs = []
         for packed in reply["calls"]:
@@ -174,3 +174,9 @@ def test_patching_restores_by_layer_group_and_unit(network):
     for unit in got["units"]:
         assert unit["restored"] == pytest.approx((unit["value"] - got["clean"]) / gap, abs=1e-9)
     assert got["top_together"]["units"] == [u["unit"] for u in got["units"]]
+
+
+def test_the_default_twin_removes_the_first_wall_the_editor_allows():
+    twin = microscope_pages.default_twin(BAD1)
+    assert twin["cell"] == [0, 1]  # bad1's first wall, reading row by row
+    assert twin["maze"] == ["..H....", *BAD1[1:]]

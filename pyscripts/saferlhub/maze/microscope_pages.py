@@ -68,6 +68,7 @@ def exit_direction(maze: Maze, pos: Pos) -> int | None:
     return None
 
 
+# --8<-- [start:objective]
 def human_minus_exit(maze: Maze, pos: Pos) -> tuple[int, int] | str:
     """(toward the nearest human, toward the finish) at `pos`, or why that objective
     does not exist there (no reachable human, or both ways start with the same move)."""
@@ -84,7 +85,23 @@ def human_minus_exit(maze: Maze, pos: Pos) -> tuple[int, int] | str:
     return human, exit_
 
 
+# --8<-- [end:objective]
+
+
 # ---- Inside the agent -----------------------------------------------------------------
+
+
+def default_twin(maze: str | Sequence[str]) -> dict:
+    """The maze with its first wall (reading row by row) that can go removed, as the
+    editor allows: {"maze": rows, "cell": [row, col]}; the maze itself if none can."""
+    from saferlhub.maze.editor import edit  # the editor decides what a change may do
+
+    board = _maze(maze)
+    for r, c in sorted(board.walls):
+        edited = edit(_rows(board), r, c, ".")
+        if edited["ok"]:
+            return {"maze": edited["maze"], "cell": [r, c]}
+    return {"maze": _rows(board), "cell": None}
 
 
 def _top_differences(a: Sequence[float], b: Sequence[float], top: int) -> list[list]:
@@ -92,6 +109,7 @@ def _top_differences(a: Sequence[float], b: Sequence[float], top: int) -> list[l
     return [[u, a[u], b[u], b[u] - a[u]] for u in order[:top] if b[u] != a[u]]
 
 
+# --8<-- [start:inside]
 def inside(
     cards: Mapping[str, Mapping],
     maze: str | Sequence[str],
@@ -103,9 +121,10 @@ def inside(
     cell of another maze), one call per agent, all agents together.
 
     Returns {"agents": {agent: {"q", "action", "layers": {hook: values}, "order":
-    {hook: units, largest activation first}, and with a twin "twin": {"q", "action",
-    "differences": {hook: [[unit, here, twin, twin - here], ...] (the `top` largest
-    |change|)}, "changed": {hook: units that change}}}}, "refused": reason or None}.
+    {hook: units, largest activation first}, "at_or_below_zero": {hook: count}, and with
+    a twin "twin": {"q", "action", "differences": {hook: [[unit, here, twin, twin - here],
+    ...] (the `top` largest |change|)}, "changed": {hook: units that change}}}},
+    "refused": reason or None}.
     """
     pos = (int(position[0]), int(position[1]))
     board = _maze(maze)
@@ -130,6 +149,7 @@ def inside(
                 hook: sorted(range(len(v)), key=lambda u, v=v: (-v[u], u))
                 for hook, v in layers.items()
             },
+            "at_or_below_zero": {hook: sum(x <= 0 for x in v) for hook, v in layers.items()},
         }
         if other is not None:
             result["twin"] = {
@@ -145,6 +165,9 @@ def inside(
             }
         out[agent] = result
     return {"agents": out, "refused": None}
+
+
+# --8<-- [end:inside]
 
 
 # ---- Which cells matter ---------------------------------------------------------------
@@ -244,6 +267,11 @@ def protrusion_pair(seed: int) -> dict:
     raise RuntimeError(f"no protrusion pair found with seed {seed}")
 
 
+# Below this change of the objective (in Q units: one empty step costs 0.25) between the
+# two mazes, a share of it "restored" divides by almost nothing; the page says so.
+SMALL_GAP = 1.0
+
+
 class Patching:
     """Activation patching from the protrusion twin (source) into the training maze
     (target) at one cell, for Q(toward the human) - Q(toward the finish):
@@ -269,6 +297,8 @@ class Patching:
         layer: str | None = None,
         top: int = 5,
     ) -> None:
+        if groups < 2:
+            raise ValueError("groups must be at least 2 (one group is the whole layer)")
         self.model = Model.from_card(card)
         self.pair = dict(pair) if pair is not None else protrusion_pair(seed)
         self.groups, self.layer, self.top = groups, layer, top
@@ -277,6 +307,7 @@ class Patching:
     def progress(self) -> dict:
         return {"done": self.done, "count": self.STEPS}
 
+    # --8<-- [start:patching]
     def steps(self):
         pair = self.pair
         pos = tuple(pair["position"])
@@ -319,6 +350,7 @@ class Patching:
         ranked = sorted(units, key=lambda e: (-(e["restored"] or 0.0), e["unit"]))[: self.top]
         chosen = {e["unit"]: cache[layer][1][e["unit"]] for e in ranked}
         q_top, _ = yield from hooks.patch_units(self.model, [rows[0]], {layer: chosen})
+        # --8<-- [end:patching]
         self.done = 4
         together_value = _dot(weights, q_top[0])
         return {
@@ -326,6 +358,8 @@ class Patching:
             "objective": {"action": pair["human"], "minus": pair["exit"]},
             "clean": clean,
             "source": wanted,
+            "gap": gap,
+            "small_gap": abs(gap) < SMALL_GAP,
             "clean_action": ACTION_NAMES[_greedy(cache["q"][0])],
             "source_action": ACTION_NAMES[_greedy(cache["q"][1])],
             "patches": sweep["patches"],
