@@ -68,6 +68,7 @@ MODELS = ROOT / "models"
 # The model files a page loads, by their key in the card's "files" (q_patch: the
 # microscope's activation patching, saferlhub.maze.interp).
 MODEL_FILES = ("q_network", "q_gradient", "q_patch")
+RANDOM_INIT_FOLDER = "interp"  # saferlhub.maze.interp.hooks.RANDOM_INIT_FOLDER
 
 # Files the Python worker fetches while starting; their sizes drive its progress bar.
 PYODIDE_FETCHED = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
@@ -150,7 +151,9 @@ def copy_models(models: Path, dest: Path) -> dict:
         out = dest / folder.name
         out.mkdir(parents=True, exist_ok=True)
         shutil.copy2(card_path, out / "model_card.json")
-        for name in files.values():
+        # The microscope's "Over training" page loads the checkpoints the card lists.
+        checkpoints = [entry["path"] for entry in card["files"].get("checkpoints", [])]
+        for name in [*files.values(), *checkpoints]:
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(folder / name, out / name)
         agents.append(
@@ -158,6 +161,10 @@ def copy_models(models: Path, dest: Path) -> dict:
         )
     if not agents:
         raise PluginError(f"no model cards found under {models}")
+    # Untrained networks of each agent's shape (no card): the probes' control.
+    for network in sorted(models.glob(f"{RANDOM_INIT_FOLDER}/*.onnx")):
+        (dest / RANDOM_INIT_FOLDER).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(network, dest / RANDOM_INIT_FOLDER / network.name)
     index = {"agents": agents}
     (dest / "agents.json").write_text(json.dumps(index, indent=1))
     return index

@@ -51,8 +51,10 @@ ON_DEMAND = [
 ]
 # On-demand files every maze page asks the service worker to keep (each agent's
 # networks and the runtime that runs them), so an agent never run online runs offline.
+# Only the networks the card names (q_*.onnx): checkpoints/ and interp/ are the
+# microscope's, cached once its pages use them.
 MAZE_LAB = [
-    "assets/models/**",
+    "assets/models/*/q*.onnx",
     "assets/vendor/onnxruntime-web/**",
     "assets/saferlhub/battery_sets.json",
 ]
