@@ -15,7 +15,7 @@
 // window.saferlhub.offline (main.js) exposes `status` for readers' tools and tests.
 
 import { assetUrl } from "./assets.js";
-import { getPython } from "./python-client.js";
+import { getPython, stopHandOver } from "./python-client.js";
 
 const UPDATE_CHECK_MS = 30 * 60 * 1000;
 // Read and emptied by docs/js/service-worker.js; python-worker.js writes to it too.
@@ -39,7 +39,8 @@ const handoffs = new Set(); // copies still being written
 /** Whether a page that is not controlled yet should copy its fetches for the service
  * worker (the Python worker is told so by its name: python-client.js). */
 function shouldHandOver() {
-  return "serviceWorker" in navigator && "caches" in globalThis && !navigator.serviceWorker.controller;
+  const sw = navigator.serviceWorker;
+  return Boolean(sw) && "caches" in globalThis && !sw.controller;
 }
 
 /** Copy a runtime file's response into the hand-off cache (keyed without its query). */
@@ -78,6 +79,7 @@ function handOverPageFetches() {
 
 function stopHandingOver() {
   handingOver = false;
+  stopHandOver(); // a restarted Python worker (after Stop) copies nothing either
   handoffs.clear();
   caches.delete(HANDOFF_CACHE).catch(() => {});
 }

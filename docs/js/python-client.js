@@ -48,8 +48,16 @@ const OFFLINE_REASON = "you are offline, and this browser has not kept a copy of
 /** The worker's name; " hand-over" asks it to copy Pyodide's files for the service
  * worker (docs/js/offline.js), on a page that none controls yet. The same rule is in
  * hooks/runtime_assets.py's EARLY_START. */
+let handOverAllowed = true;
+
+/** No hand-over from workers started from now on (offline.js: no service worker here). */
+export function stopHandOver() {
+  handOverAllowed = false;
+}
+
 function pythonWorkerName() {
-  const handOver = "serviceWorker" in navigator && "caches" in window && !navigator.serviceWorker.controller;
+  const sw = navigator.serviceWorker;
+  const handOver = handOverAllowed && Boolean(sw) && "caches" in window && !sw.controller;
   return handOver ? "saferlhub-python hand-over" : "saferlhub-python";
 }
 
