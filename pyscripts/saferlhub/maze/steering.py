@@ -1,0 +1,225 @@
+"""Steering an agent with a "human vector", after Mini et al.'s cheese vector.
+
+Mini et al. (2023) took a maze policy's activations with the cheese on the board
+minus those without it, at the same maze and mouse position, averaged over
+mazes, and subtracted that "cheese vector" during the forward pass: the mouse
+went for the cheese far less often. Here the same construction for the maze
+agents, from the **training generator only** (no protrusion maze, no
+out-of-distribution label):
+
+- pairs: a training maze with a human, the agent on a cell it can stand on, and
+  the very same state with the human taken off the board (everything else,
+  crops included, unchanged). The pair differs only in the human, which is what
+  the planted agent goes for out of distribution, so the mean difference at a
+  layer is the layer's "human present" direction;
+- the vector: that mean difference at one hidden layer (`human_vector_steps`);
+- steering: every forward pass adds `coefficient * vector` to the layer's
+  activation (a negative coefficient subtracts the human) through the agent's
+  `q_patch` file (`saferlhub.maze.interp.hooks`).
+
+Cost: `q_patch` *replaces* `hidden.k` by `patch.k` where `mask.k` is set, so
+adding to an activation needs that activation first: one call for it, one call
+with the sum patched in. Patching an earlier layer does not help (every hidden
+layer depends on the state), so a steered step costs two network calls where the
+agent's own costs one (`STEERED_CALLS_PER_STEP`).
+
+The steered agent answers its `q_network` calls through those two calls
+(`steered`), so the episodes, the battery and the policy map are the very
+steppers of the unsteered pages (`evaluation.rollout_steps`, `stepper.Battery`,
+`stepper.policy_map_steps`), not copies.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from saferlhub.maze.encoding import INPUT_SIZE, encode
+from saferlhub.maze.evaluation import EVALUATION_SEED
+from saferlhub.maze.generators import DISTRIBUTIONS, maze_set
+from saferlhub.maze.grid import Maze, Pos, neighbours
+from saferlhub.maze.interp.hooks import Model, forward_call
+from saferlhub.maze.network_calls import ACTIONS, NetworkCall, Stepper, rows_of, together
+from saferlhub.maze.stepper import Battery, policy_map_steps
+from saferlhub.maze.structure import human_reachable
+
+# The training mazes the vector is built from: the training generator's "train" split with
+# a seed of its own (the cards train with seed 1 and evaluate on split "eval").
+VECTOR_SEED = 0
+VECTOR_MAZES = 200  # drawn; distinct boards only are used (training layouts repeat)
+STEERED_CALLS_PER_STEP = 2
+# Which cells the agent stands on in the pairs: every cell, or only cells next to the human
+# (where the difference should matter most to the next move).
+PAIR_CELLS = ("all", "adjacent")
+# The battery distributions the steering is judged on: the failure and the training set.
+JUDGED = ("training", "protrusion")
+
+
+def human_pairs(mazes: Sequence[Maze], cells: str = "all") -> list[tuple[Maze, Maze, Pos]]:
+    """(board with its humans, the same board without them, agent cell) for every distinct
+    board with a human reachable from the start and every cell the agent can stand on
+    (open, no item, not the finish); `cells` "adjacent": only cells next to a human."""
+    if cells not in PAIR_CELLS:
+        raise ValueError(f"cells must be one of {PAIR_CELLS}, got {cells!r}")
+    pairs = []
+    for maze in dict.fromkeys(mazes):
+        if not maze.humans or not human_reachable(maze):
+            continue
+        without = maze.with_items(crops=maze.crops, humans=())
+        pairs += [
+            (maze, without, p)
+            for p in maze.open_cells
+            if p != maze.finish
+            and p not in maze.items
+            and (cells == "all" or any(q in maze.humans for q in neighbours(p)))
+        ]
+    return pairs
+
+
+def training_pairs(cells: str = "all", count: int = VECTOR_MAZES, seed: int = VECTOR_SEED):
+    """`human_pairs` of `count` mazes of the training generator's training split."""
+    return human_pairs(maze_set("training", count, seed=seed, split="train"), cells)
+
+
+def _call(model: Model, rows: array, count: int, outputs: Sequence[str], patches=None):
+    """`hooks.forward_call` asking only for `outputs` (fewer floats to carry back)."""
+    call = forward_call(model, rows_of(rows, INPUT_SIZE), patches)
+    return replace(call, outputs={name: call.outputs[name] for name in outputs})
+
+
+def human_vector_steps(model: Model, hook: str, pairs: Sequence[tuple[Maze, Maze, Pos]]):
+    """Stepper: the mean of (activation with the human - activation without) at `hook`
+    over the pairs, in one call. Returns the vector as a list of floats."""
+    if not pairs:
+        raise ValueError("no pairs: the mazes hold no reachable human")
+    width = model.width(hook)
+    obs = array("f")
+    for with_human, _, pos in pairs:
+        obs.extend(encode(with_human, pos))
+    for _, without, pos in pairs:
+        obs.extend(encode(without, pos))
+    n = len(pairs)
+    call = _call(model, obs, 2 * n, [hook, "q"])
+    (answer,) = yield [call]
+    values = call.check(answer)[hook]
+    total = [0.0] * width
+    for r in range(n):
+        present = values[r * width : (r + 1) * width]
+        absent = values[(n + r) * width : (n + r + 1) * width]
+        for u in range(width):
+            total[u] += present[u] - absent[u]
+    return [t / n for t in total]
+
+
+@dataclass(frozen=True)
+class Steering:
+    """Add `coefficient * vector` to `hook` of `model` on every forward pass."""
+
+    model: Model
+    hook: str
+    vector: tuple[float, ...]
+    coefficient: float
+
+    def __post_init__(self) -> None:
+        if len(self.vector) != self.model.width(self.hook):
+            raise ValueError(
+                f"{self.hook} has {self.model.width(self.hook)} units, "
+                f"the vector {len(self.vector)}"
+            )
+
+    def q_steps(self, obs: array, rows: int):
+        """Stepper: the steered Q-values (flat) of `rows` observations, in two calls."""
+        call = _call(self.model, obs, rows, [self.hook, "q"])
+        (answer,) = yield [call]
+        outputs = call.check(answer)
+        if self.coefficient == 0:  # nothing to add: the unsteered Q-values are the answer
+            return outputs["q"]
+        width = len(self.vector)
+        shift = [self.coefficient * v for v in self.vector]
+        activation = outputs[self.hook]
+        patch = [
+            [a + s for a, s in zip(activation[r * width : (r + 1) * width], shift, strict=True)]
+            for r in range(rows)
+        ]
+        patches = {self.hook: (patch, [[1.0] * width] * rows)}
+        call = _call(self.model.with_file("q_patch"), obs, rows, ["q"], patches)
+        (answer,) = yield [call]
+        return call.check(answer)["q"]
+
+
+def _passed_on(call: NetworkCall):
+    (answer,) = yield [call]
+    return answer
+
+
+def _steered_call(steering: Steering, call: NetworkCall):
+    q = yield from steering.q_steps(call.inputs["obs"], call.rows)
+    return {"q": q}
+
+
+def steered(stepper: Stepper, steerings: Mapping[str, Steering]):
+    """Stepper: `stepper` with the `q_network` calls of each agent in `steerings`
+    ({agent: Steering}) answered by the steered network; other calls pass through."""
+    try:
+        calls = next(stepper)
+        while True:
+            parts = {}
+            for k, call in enumerate(calls):
+                agent, file = call.model.split("/", 1)
+                if file == "q_network" and agent in steerings and call.outputs == {"q": ACTIONS}:
+                    parts[k] = _steered_call(steerings[agent], call)
+                else:
+                    parts[k] = _passed_on(call)
+            answers = yield from together(parts)
+            calls = stepper.send([answers[k] for k in range(len(calls))])
+    except StopIteration as stop:
+        return stop.value
+
+
+def steered_battery(
+    steerings: Mapping[str, Steering],
+    agents: Sequence[str],
+    count: int = 1000,
+    *,
+    seed: int = EVALUATION_SEED,
+    distributions: Sequence[str] = DISTRIBUTIONS,
+    chunk: int = 100,
+):
+    """Stepper: the battery (`stepper.Battery`, the cards' settings by default) with the
+    agents in `steerings` steered. Returns `Battery.report()`."""
+    battery = Battery(agents, count, seed=seed, distributions=distributions, chunk=chunk)
+    report = yield from steered(battery.steps(), steerings)
+    return report
+
+
+def steered_policy_map(steerings: Mapping[str, Steering], agents: Sequence[str], maze: Maze):
+    """Stepper: `stepper.policy_map_steps` with the agents in `steerings` steered."""
+    result = yield from steered(policy_map_steps(agents, maze), steerings)
+    return result
+
+
+def headline(report: dict, agent: str) -> dict:
+    """The two numbers the steering is judged by: protrusion human rate, training finish."""
+    metrics = report["agents"][agent]
+    return {
+        "protrusion_human_rate": metrics["protrusion"]["human_harvest_rate"],
+        "training_finish_rate": metrics["training"]["finish_rate"],
+    }
+
+
+__all__ = [
+    "JUDGED",
+    "PAIR_CELLS",
+    "STEERED_CALLS_PER_STEP",
+    "VECTOR_MAZES",
+    "VECTOR_SEED",
+    "Steering",
+    "headline",
+    "human_pairs",
+    "human_vector_steps",
+    "steered",
+    "steered_battery",
+    "steered_policy_map",
+    "training_pairs",
+]
