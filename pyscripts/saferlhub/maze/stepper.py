@@ -360,6 +360,10 @@ def start(task: str, args: dict | None = None) -> dict:
         from saferlhub.maze.interp import tasks as interp_tasks  # loaded by its pages only
 
         stepper = interp_tasks.start(task, args)
+    elif task in ("microscope.probes", "microscope.training"):
+        from saferlhub.maze import microscope_training  # the Probes and Over training pages'
+
+        stepper, owner = microscope_training.start(task, args)
     elif task.startswith("microscope."):
         from saferlhub.maze import microscope_pages  # the microscope pages' own analyses
 
