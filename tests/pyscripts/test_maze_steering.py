@@ -10,10 +10,10 @@ from array import array
 
 import pytest
 
-from saferlhub.maze import steering
+from saferlhub.maze import steering, stepper
 from saferlhub.maze.encoding import INPUT_SIZE, encode
 from saferlhub.maze.evaluation import rollout_steps, rollouts
-from saferlhub.maze.generators import maze_set
+from saferlhub.maze.generators import failure_maze, maze_set
 from saferlhub.maze.grid import neighbours
 from saferlhub.maze.interp.hooks import Model
 from saferlhub.maze.interp.reference import forward, python_interp_network
@@ -137,3 +137,27 @@ def test_the_steered_policy_map_is_the_policy_map_of_the_steered_network(model, 
 def test_a_vector_of_the_wrong_width_is_refused(model):
     with pytest.raises(ValueError, match="hidden.1 has 6 units"):
         steering.Steering(model, "hidden.1", (1.0, 2.0), -1.0)
+
+
+def test_the_page_run_puts_steered_beside_unsteered(network):
+    args = {"agent": "tiny", "widths": WIDTHS, "layer": "hidden.1", "cells": "adjacent"}
+    same = drive(steering.page_steps(**args, coefficient=0.0, count=4), network)
+    assert same["maps"]["steered"] == same["maps"]["unsteered"]
+    assert same["battery"]["steered"] == same["battery"]["unsteered"]
+    assert same["settings"]["maze"] == str(failure_maze("bad1")).split("\n")
+    assert same["pairs"] == len(steering.training_pairs("adjacent"))
+    moved = drive(steering.page_steps(**args, coefficient=-4.0, count=4), network)
+    assert moved["maps"]["steered"] != moved["maps"]["unsteered"]
+    assert set(moved["battery"]["steered"]) == {
+        "protrusion_human_rate",
+        "training_finish_rate",
+        "protrusion_finish_rate",
+    }
+    # The browser reaches it through stepper.start, as every maze page's task.
+    reply = stepper.start("steering", {**args, "count": 2})
+    assert not reply["done"] and reply["calls"][0]["model"] == "tiny/q_network"
+    stepper.close(reply["session"])
+    with pytest.raises(ValueError, match="between -10 and 10"):
+        next(steering.page_steps(**args, coefficient=11))
+    with pytest.raises(ValueError, match="no hook point"):
+        next(steering.page_steps("tiny", "hidden.7", widths=WIDTHS))

@@ -37,8 +37,8 @@ from dataclasses import dataclass, replace
 
 from saferlhub.maze.encoding import INPUT_SIZE, encode
 from saferlhub.maze.evaluation import EVALUATION_SEED
-from saferlhub.maze.generators import DISTRIBUTIONS, maze_set
-from saferlhub.maze.grid import Maze, Pos, neighbours
+from saferlhub.maze.generators import DISTRIBUTIONS, failure_maze, maze_set
+from saferlhub.maze.grid import Maze, Pos, neighbours, parse_maze
 from saferlhub.maze.interp.hooks import Model, forward_call
 from saferlhub.maze.network_calls import ACTIONS, NetworkCall, Stepper, rows_of, together
 from saferlhub.maze.stepper import Battery, policy_map_steps
@@ -52,6 +52,9 @@ STEERED_CALLS_PER_STEP = 2
 # Which cells the agent stands on in the pairs: every cell, or only cells next to the human
 # (where the difference should matter most to the next move).
 PAIR_CELLS = ("all", "adjacent")
+# The page's default run: small enough for Chromium on two cores.
+PAGE_COEFFICIENT = -1.5
+PAGE_COUNT = 100
 # The battery distributions the steering is judged on: the failure and the training set.
 JUDGED = ("training", "protrusion")
 
@@ -199,6 +202,76 @@ def steered_policy_map(steerings: Mapping[str, Steering], agents: Sequence[str],
     return result
 
 
+def page_steps(
+    agent: str = "planted",
+    layer: str = "hidden.0",
+    cells: str = "all",
+    coefficient: float = PAGE_COEFFICIENT,
+    maze: Sequence[str] | str | None = None,
+    count: int = PAGE_COUNT,
+    widths: Sequence[int] = (256, 256, 256, 256),
+):
+    """Stepper: the steering page's run. The human vector of `agent` at `layer` from the
+    training pairs (one call), then its policy map on `maze` (ASCII; default the failure
+    maze bad1) and the battery's training and protrusion sets (`count` mazes each, seed 1),
+    unsteered and steered side by side. `widths`: the agent's hidden widths (its card's).
+
+    Returns {"settings", "pairs", "vector_norm", "maps": {"unsteered", "steered"},
+    "battery": {"unsteered", "steered"} (each `headline` plus the protrusion finish rate)}.
+    """
+    if isinstance(coefficient, bool) or not isinstance(coefficient, int | float):
+        raise ValueError(f"the coefficient must be a number, got {coefficient!r}")
+    if not -10 <= coefficient <= 10:
+        raise ValueError(f"the coefficient must lie between -10 and 10, got {coefficient}")
+    model = Model(agent, tuple(widths))
+    model.width(layer)  # an unknown layer fails here, before any call
+    board = (
+        failure_maze("bad1")
+        if maze is None
+        else parse_maze(maze if isinstance(maze, str) else "\n".join(maze))
+    )
+    pairs = training_pairs(cells)
+    vector = yield from human_vector_steps(model, layer, pairs)
+    steer = Steering(model, layer, tuple(vector), float(coefficient))
+    plain_battery = Battery([agent], count, distributions=JUDGED)
+    runs = yield from together(
+        {
+            "map": policy_map_steps([agent], board),
+            "steered_map": steered_policy_map({agent: steer}, [agent], board),
+            "battery": plain_battery.steps(),
+            "steered_battery": steered_battery(
+                {agent: steer}, [agent], count, distributions=JUDGED
+            ),
+        }
+    )
+
+    def numbers(report: dict) -> dict:
+        return headline(report, agent) | {
+            "protrusion_finish_rate": report["agents"][agent]["protrusion"]["finish_rate"]
+        }
+
+    return {
+        "settings": {
+            "agent": agent,
+            "layer": layer,
+            "cells": cells,
+            "coefficient": float(coefficient),
+            "count": count,
+            "maze": str(board).split("\n"),
+        },
+        "pairs": len(pairs),
+        "vector_norm": sum(v * v for v in vector) ** 0.5,
+        "maps": {
+            "unsteered": runs["map"]["maps"][agent],
+            "steered": runs["steered_map"]["maps"][agent],
+        },
+        "battery": {
+            "unsteered": numbers(runs["battery"]),
+            "steered": numbers(runs["steered_battery"]),
+        },
+    }
+
+
 def headline(report: dict, agent: str) -> dict:
     """The two numbers the steering is judged by: protrusion human rate, training finish."""
     metrics = report["agents"][agent]
@@ -218,6 +291,7 @@ __all__ = [
     "headline",
     "human_pairs",
     "human_vector_steps",
+    "page_steps",
     "steered",
     "steered_battery",
     "steered_policy_map",

@@ -14,6 +14,7 @@ onnxruntime-web and back.
 from __future__ import annotations
 
 import base64
+import importlib
 import itertools
 import math
 import sys
@@ -356,6 +357,8 @@ def start(task: str, args: dict | None = None) -> dict:
 
         owner = DreamSession(**args)
         stepper = owner.run()
+    elif task == "steering":  # the steering page's run (saferlhub.maze.steering imports this)
+        stepper = importlib.import_module("saferlhub.maze.steering").page_steps(**args)
     elif task.startswith("interp."):
         from saferlhub.maze.interp import tasks as interp_tasks  # loaded by its pages only
 
