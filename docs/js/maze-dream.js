@@ -11,7 +11,7 @@ import { el, fmt } from "./dom.js";
 import { heatmap, scaleLegend } from "./heatmap.js";
 import { createBoard } from "./maze-board.js";
 import { SEED_MAX, readNumber } from "./number-field.js";
-import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { ModelError, loadAgents, loadOrt, runStepper } from "./onnx.js";
 
 const DREAM = "saferlhub.maze.dream_stepper";
 const STARTS = [
@@ -444,6 +444,7 @@ export async function mountMazeDream(root, python) {
   slider.addEventListener("input", () => showRecorded(Number(slider.value)));
 
   try {
+    loadOrt().catch(() => {}); // onnxruntime-web compiles while Python starts; a failure shows on a run
     await python.ready;
     agents = await loadAgents(python);
     usable = agents.filter((a) => !a.problems.length);

@@ -10,7 +10,7 @@ import { count, el, labelColumns } from "./dom.js";
 import { intervalChart } from "./maze-interval-chart.js";
 import { assetUrl } from "./assets.js";
 import { SEED_MAX, readNumber } from "./number-field.js";
-import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { ModelError, loadAgents, loadOrt, runStepper } from "./onnx.js";
 
 const OOD = "saferlhub.maze.ood";
 const WORST_SHOWN = 3; // per agent and distribution
@@ -335,6 +335,7 @@ export async function mountMazeOod(root, python) {
 
   // ---- start ----------------------------------------------------------------------
   try {
+    loadOrt().catch(() => {}); // onnxruntime-web compiles while Python starts; a failure shows on a run
     await python.ready;
     setup = await python.call(`${OOD}.page_setup`, {});
     await installBatterySets();

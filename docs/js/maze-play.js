@@ -12,7 +12,7 @@
 
 import { el, fmt, markBusy } from "./dom.js";
 import { createBoard } from "./maze-board.js";
-import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { ModelError, loadAgents, loadOrt, modelSession, runStepper } from "./onnx.js";
 import { PythonStopped } from "./python-client.js";
 
 const EDITOR = "saferlhub.maze.editor";
@@ -486,6 +486,9 @@ export async function mountMazePlay(root, python) {
   });
 
   // ---- start ----------------------------------------------------------------------
+  // onnxruntime-web (a 14 MB WebAssembly module to compile) loads while Python starts,
+  // not after the first Run; a failure shows when a run needs it.
+  loadOrt().catch(() => {});
   try {
     await python.ready;
     const stored = readStoredMaze();
@@ -513,7 +516,10 @@ export async function mountMazePlay(root, python) {
       compareSelect.append(el("option", { value: a.agent, text: a.agent, disabled: usable ? undefined : "disabled" }));
     }
     const preferred = agents.find((a) => a.agent === "planted" && !a.problems.length) ?? agents.find((a) => !a.problems.length);
-    if (preferred) agentSelect.value = preferred.agent;
+    if (preferred) {
+      agentSelect.value = preferred.agent;
+      modelSession(agents, `${preferred.agent}/q_network`).catch(() => {}); // ready for the first Run
+    }
     agentProblems.textContent = agents.flatMap((a) => a.problems).join(" ");
     window.saferlhubMaze = { python, agents, runStepper: (task, args, opts) => runStepper(python, task, args, { agents, ...opts }) };
     started = true;
