@@ -19,7 +19,7 @@ PYTEST_E2E := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadgroup --durations=15
 # Material prints a long banner about MkDocs 2 on every build; it is not ours to act on.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup serve build test test-unit test-pyodide test-e2e lint format bench models chromium clean
+.PHONY: setup serve build test test-unit test-pyodide test-e2e lint format bench models scoreboard chromium clean
 
 setup: $(VENV)/.installed node_modules/.installed  ## Python venv + npm packages, both pinned
 
@@ -71,6 +71,9 @@ bench: build chromium  ## measured figures, each beside a reference from the sam
 
 models: setup  ## retrain the three maze agents (and the remedy sweep) from their seeds, re-export every ONNX file
 	$(PY) -m export.build_models
+
+scoreboard: setup  ## the blind detection scoreboard (models/scoreboard.json) from the committed agents, no retraining
+	$(PY) -m export.scoreboard
 
 clean:
 	rm -rf site .pytest_cache .ruff_cache

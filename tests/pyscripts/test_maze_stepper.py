@@ -290,3 +290,8 @@ def test_a_closed_battery_keeps_what_finished_and_bad_sessions_say_so():
 def test_a_battery_refuses_a_bad_seed_or_count_in_python_too(change, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         stepper.Battery(["optimal"], **{"count": 4, "seed": 1, **change})
+
+
+def test_the_scoreboard_task_is_dispatched_to_the_detection_package():
+    with pytest.raises(ValueError, match="at least two cards"):
+        stepper.start("detection.scoreboard", {"cards": {}})

@@ -367,6 +367,10 @@ def start(task: str, args: dict | None = None) -> dict:
         from saferlhub.maze import microscope_training  # the Probes and Over training pages'
 
         stepper, owner = microscope_training.start(task, args)
+    elif task.startswith("detection."):
+        from saferlhub.maze.detection import tasks as detection_tasks  # the scoreboard's runs
+
+        stepper, owner = detection_tasks.start(task, args)
     elif task.startswith("microscope."):
         from saferlhub.maze import microscope_pages  # the microscope pages' own analyses
 
