@@ -27,7 +27,7 @@ const LAYER_COLOURS = [
 ];
 
 const cellText = ([r, c]) => `(${r}, ${c})`;
-const percent = (x) => (x === null || x === undefined ? "—" : `${fmt(100 * x, 0)}%`);
+const percent = (x) => (x === null || x === undefined ? "—" : `${fmt(Math.abs(100 * x) < 0.5 ? 0 : 100 * x, 0)}%`);
 
 /** The maze last picked in "Play and edit", checked by the editor; else FIRST_MAZE. */
 async function startingMaze(python) {
@@ -55,6 +55,9 @@ function agentSelect(id, agents, preferred, { none = false } = {}) {
   select.value = usable.includes(preferred) ? preferred : none ? "" : (usable[0] ?? "");
   return select;
 }
+
+/** A wide table in a region that scrolls sideways on a phone, a keyboard stop so keys scroll it. */
+const scrolls = (table, label) => el("div", { class: "microscope__scroll", tabindex: "0", role: "region", "aria-label": label }, table);
 
 const labelled = (id, text, control) => el("span", { class: "microscope__field" }, el("label", { for: id, text }), control);
 
@@ -239,8 +242,7 @@ export async function mountInside(root, python) {
       counts.push(el("p", { class: "maze-lab__facts microscope__changed", "data-agent": agent, text: `${agent}: units whose activation changes at all: ${changed}.` }));
     }
     table.append(body);
-    labelColumns(table);
-    differences.append(table, ...counts);
+    differences.append(scrolls(table, "The units that change most (scrolls sideways)"), ...counts);
   }
 
   async function moveAgent(r, c) {
@@ -304,6 +306,7 @@ export async function mountAttribution(root, python) {
   const steps = el("input", { id: "microscope-steps", type: "number", min: "1", max: "512", step: "1", value: "128", inputmode: "numeric" });
   const runButton = el("button", { type: "button", class: "md-button md-button--primary", text: "Attribute" });
   const planes = el("div", { class: "microscope__planes" });
+  const legend = el("div");
   const check = el("p", { class: "microscope__check" });
   const totals = el("div");
   const from = el("p", { class: "maze-lab__facts" });
@@ -318,6 +321,7 @@ export async function mountAttribution(root, python) {
     lab.message,
     lab.problems,
     check,
+    legend,
     planes,
     totals,
   );
@@ -365,8 +369,8 @@ export async function mountAttribution(root, python) {
         "if one input moved a little. It has no completeness property: its values need not add up to anything.";
       delete check.dataset.error;
     }
+    legend.replaceChildren(scaleLegend("advantage", `−${shortNumber(top)} (against)`, `+${shortNumber(top)} (for)`));
     planes.replaceChildren(
-      scaleLegend("advantage", `−${shortNumber(top)} (against)`, `+${shortNumber(top)} (for)`),
       ...PLANES.map((plane) =>
         heatmap({
           caption: `${plane} plane`,
@@ -502,7 +506,12 @@ export async function mountPatching(root, python) {
       const parts = got.patches.filter((p) => p.layer === layer && p.units[1] - p.units[0] < width);
       return xs.map((x) => parts[x - 1]?.restored ?? null);
     });
-    chart.setData(xs, ys, { xMax: groupCount });
+    const best = layers.map((layer, i) => {
+      const at = ys[i].reduce((b, y, k) => (y !== null && (ys[i][b] === null || y > ys[i][b]) ? k : b), 0);
+      const part = got.patches.filter((p) => p.layer === layer)[at + 1];
+      return `${layer}, units ${part.units[0]}–${part.units[1] - 1}: ${percent(ys[i][at])}`;
+    });
+    chart.setData(xs, ys, { xMax: groupCount, summary: `The group of each layer that restores most: ${best.join("; ")}. The table below has every patch.` });
     const table = el(
       "table",
       { class: "microscope__table microscope__patches" },
@@ -515,8 +524,7 @@ export async function mountPatching(root, python) {
       body.append(el("tr", { class: whole ? "microscope__whole" : "" }, ...[p.layer, whole ? `all ${p.units[1]}` : `${p.units[0]}–${p.units[1] - 1}`, fmt(p.value, 3), percent(p.restored)].map((t) => el("td", { text: t }))));
     }
     table.append(body);
-    labelColumns(table);
-    tableBox.replaceChildren(table);
+    tableBox.replaceChildren(scrolls(table, "Each patch (scrolls sideways)"));
     const list = el("ol", { class: "microscope__units-list" }, ...got.units.map((u) => el("li", { text: `unit ${u.unit}: ${what} becomes ${fmt(u.value, 3)} (${percent(u.restored)} restored)` })));
     unitsBox.replaceChildren(
       el("h3", { text: `The units of ${got.layer} that carry most of it` }),

@@ -195,6 +195,9 @@ def test_activation_patching_restores_the_twins_choice_and_can_be_stopped(page, 
     assert got["clean_action"] == got["objective"]["minus"]  # the training maze: the finish
     assert got["source_action"] == got["objective"]["action"]  # the twin: the human
     assert not got["small_gap"]
+    groups = [p["restored"] for p in got["patches"] if p["layer"] == got["layer"]][1:]
+    assert max(groups) - min(groups) > 0.2  # "very different shares"
+    assert all(u["restored"] > 0 for u in got["units"])  # "each restore a share"
     alone = sum(u["restored"] for u in got["units"])
     assert abs(alone - got["top_together"]["restored"]) > 0.05  # shares do not add up
     remedy = cpython(microscope_pages.Patching(every["remedy"], seed=0).steps())
