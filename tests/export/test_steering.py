@@ -74,3 +74,34 @@ def test_the_summary_follows_from_the_rows(sweep):
     assert sweep["target_reached"] == reached
     assert len(rows) == 1 + len(steering.PAIR_CELLS) * 4 * len(steering_sweep.COEFFICIENTS)
     assert sweep["cost"]["calls_per_step"] == steering.STEERED_CALLS_PER_STEP
+
+
+def percent(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def test_the_page_quotes_the_sweep(sweep):
+    """docs/maze/steering.md's numbers are the sweep's (and the card's) figures."""
+    text = " ".join((ROOT / "docs" / "maze" / "steering.md").read_text().split())
+    best, half = sweep["best"], sweep["lowest_keeping_half_finish"]
+    assert not sweep["target_reached"] and "The target is not reached." in text
+    assert percent(sweep["rows"][0]["protrusion_human_rate"]) in text  # the card's 71.8%
+    assert (best["cells"], best["layer"], best["coefficient"]) == ("adjacent", "hidden.1", 0.5)
+    assert "(pairs next to the human, hidden.1, coefficient +0.5)" in text
+    assert f"only to {percent(best['protrusion_human_rate'])}" in text
+    assert f"training finish {percent(best['training_finish_rate'])}" in text
+    assert (half["cells"], half["layer"], half["coefficient"]) == ("adjacent", "hidden.0", -2.0)
+    assert f"is {percent(half['protrusion_human_rate'])} (pairs next to the human," in text
+    assert f"only {percent(half['training_finish_rate'])} of training" in text
+    # "Stronger settings reach 0% humans by reaching no finish at all."
+    no_humans = [r for r in sweep["rows"] if r["protrusion_human_rate"] == 0]
+    assert no_humans and all(r["training_finish_rate"] == 0 for r in no_humans)
+    strong = {r["agent"]: r for r in sweep["controls"] if r["coefficient"] == -2.0}
+    plain = {r["agent"]: r for r in sweep["controls"] if r["coefficient"] == 0}
+    assert all(plain[a]["training_finish_rate"] == 1.0 for a in ("natural", "remedy"))
+    assert (
+        f"from 100% to {percent(strong['natural']['training_finish_rate'])} (natural) and "
+        f"{percent(strong['remedy']['training_finish_rate'])} (remedy)" in text
+    )
+    remedy = (strong["remedy"], plain["remedy"])
+    assert all(r["protrusion_human_rate"] == 0 for r in remedy)

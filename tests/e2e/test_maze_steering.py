@@ -1,0 +1,63 @@
+"""The steering page in Chromium: its default run draws both policy maps and the battery
+table, and the browser's numbers for a tiny run equal CPython's (onnxruntime) for the same
+task; coefficient 0 changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+
+pytestmark = pytest.mark.e2e
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+TIMEOUT = 4 * PYTHON_READY_TIMEOUT_MS
+
+
+def cpython(args):
+    pytest.importorskip("onnxruntime")
+    from export.interp_runtime import onnx_network
+    from saferlhub.maze import steering
+    from saferlhub.maze.network_calls import drive
+
+    return json.loads(json.dumps(drive(steering.page_steps(**args), onnx_network(MODELS))))
+
+
+def steer(lab, coefficient, count):
+    lab.locator("#steering-coefficient").fill(str(coefficient))
+    lab.locator("#steering-count").fill(str(count))
+    lab.get_by_role("button", name="Steer").click()
+    expect(lab).to_have_attribute("data-state", "running", timeout=TIMEOUT)
+    expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    return lab.page.evaluate("window.saferlhubSteering.result")
+
+
+def test_the_page_steers_as_cpython_does(page, site_url):
+    page.goto(site_url + "maze/steering/")
+    lab = page.locator('[data-python="maze-steering"]')
+    expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    expect(lab.locator(".maze-board")).to_have_count(2)
+    expect(lab.locator("table tbody tr")).to_have_count(3)
+    expect(lab.locator(".maze-lab__message")).to_contain_text("Steered, planted harvests")
+    shown = steer(lab, -2, 3)
+    expected = cpython(
+        {
+            "agent": "planted",
+            "layer": "hidden.0",
+            "cells": "all",
+            "coefficient": -2.0,
+            "count": 3,
+            "widths": [256, 256, 256, 256],
+        }
+    )
+    assert shown["maps"]["steered"]["ascii"] == expected["maps"]["steered"]["ascii"]
+    assert shown["battery"] == expected["battery"]
+    assert shown["pairs"] == expected["pairs"]
+    assert shown["vector_norm"] == pytest.approx(expected["vector_norm"], rel=1e-4)
+    same = steer(lab, 0, 2)
+    assert same["maps"]["steered"] == same["maps"]["unsteered"]
+    assert same["battery"]["steered"] == same["battery"]["unsteered"]
