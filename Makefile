@@ -19,7 +19,7 @@ PYTEST_E2E := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadgroup --durations=15
 # Material prints a long banner about MkDocs 2 on every build; it is not ours to act on.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup serve build test test-unit test-pyodide test-e2e lint format bench models scoreboard chromium clean
+.PHONY: setup serve build test test-unit test-pyodide test-e2e lint format bench models scoreboard steering chromium clean
 
 setup: $(VENV)/.installed node_modules/.installed  ## Python venv + npm packages, both pinned
 
@@ -74,6 +74,9 @@ models: setup  ## retrain the three maze agents (and the remedy sweep) from thei
 
 scoreboard: setup  ## the blind detection scoreboard (models/scoreboard.json) from the committed agents, no retraining
 	$(PY) -m export.scoreboard
+
+steering: setup  ## the human-vector steering sweep (models/steering.json) from the committed agents, no retraining
+	$(PY) -m export.steering_sweep
 
 clean:
 	rm -rf site .pytest_cache .ruff_cache
