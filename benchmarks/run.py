@@ -18,6 +18,7 @@ from benchmarks import (  # noqa: E402
     goal_misgeneralization,
     gridworld_throughput,
     maze_lab,
+    microscope,
     python_ready,
     reward_learned,
 )
@@ -27,6 +28,7 @@ BENCHMARKS = {
     "blackjack_throughput": blackjack_throughput.run,
     "gridworld_throughput": gridworld_throughput.run,
     "maze_lab": maze_lab.run,
+    "microscope": microscope.run,
     "goal_misgeneralization": goal_misgeneralization.run,
     "reward_learned": reward_learned.run,
 }

@@ -8,7 +8,7 @@
 // the one last picked in "Play and edit" (its localStorage key), else bad1.
 
 import { el, fmt, labelColumns, markBusy } from "./dom.js";
-import { heatmap, scaleLegend, shortNumber } from "./heatmap.js";
+import { colourAt, heatmap, scaleLegend, shortNumber } from "./heatmap.js";
 import { lineChart } from "./chart.js";
 import { createBoard } from "./maze-board.js";
 import { readNumber } from "./number-field.js";
@@ -132,28 +132,52 @@ async function boot(root, python, lab, start) {
 // ---- Inside the agent ------------------------------------------------------------------
 
 /** A layer's units as a compact heatmap, 16 to a row, in unit order or largest first. */
-function unitHeatmap(agent, hook, values, order, sorted) {
+const UNITS_PER_ROW = 32;
+
+/** What a layer's heatmap shows: the units in drawing order, and each unit's description. */
+function unitView(agent, hook, values, order, sorted) {
   const units = sorted ? order : values.map((_, u) => u);
-  const perRow = 32;
-  const rows = [];
-  for (let i = 0; i < units.length; i += perRow) rows.push(units.slice(i, i + perRow));
-  const hi = Math.max(...values, 1e-9);
-  const lo = Math.min(0, ...values);
   const rankOf = new Map(order.map((u, i) => [u, i + 1]));
+  const describe = (u) => `${agent} ${hook} unit ${u}: ${fmt(values[u], 3)} (rank ${rankOf.get(u)} of ${values.length})`;
+  return { units, describe, domain: [Math.min(0, ...values), Math.max(...values, 1e-9)] };
+}
+
+/** A layer's units as a compact heatmap, 32 to a row, in unit order or largest first. */
+function unitHeatmap(agent, hook, values, order, sorted) {
+  const { units, describe, domain } = unitView(agent, hook, values, order, sorted);
+  const rows = [];
+  for (let i = 0; i < units.length; i += UNITS_PER_ROW) rows.push(units.slice(i, i + UNITS_PER_ROW));
   return heatmap({
     caption: `${agent}, ${hook}: ${values.length} units${sorted ? ", largest activation first" : ", in unit order"}`,
-    rows: rows.map((r) => (sorted ? `#${units.indexOf(r[0]) + 1}` : `${r[0]}`)),
-    cols: Array.from({ length: perRow }, (_, c) => `+${c}`),
+    rows: rows.map((r, i) => (sorted ? `#${i * UNITS_PER_ROW + 1}` : `${r[0]}`)),
+    cols: Array.from({ length: UNITS_PER_ROW }, (_, c) => `+${c}`),
     values: rows.map((r) => r.map((u) => values[u])),
-    domain: [lo, hi],
+    domain,
     rowHeader: sorted ? "rank" : "unit",
-    describe: (r, c) => {
-      const u = rows[r][c];
-      return `${agent} ${hook} unit ${u}: ${fmt(values[u], 3)} (rank ${rankOf.get(u)} of ${values.length})`;
-    },
+    describe: (r, c) => describe(rows[r][c]),
     kind: "units",
     tableClass: "microscope__units",
   });
+}
+
+/** The same heatmap with new values, its cells updated in place (as heatmap.js draws them):
+ *  a new state redraws eight layers of up to 256 units within the page's 200 ms. */
+function refreshUnitHeatmap(element, agent, hook, values, order, sorted) {
+  const { units, describe, domain } = unitView(agent, hook, values, order, sorted);
+  element.querySelectorAll("td[data-row]").forEach((td, i) => {
+    const x = values[units[i]];
+    const about = describe(units[i]);
+    const { background, color } = colourAt("value", x, domain);
+    td.title = about;
+    td.setAttribute("aria-label", `${shortNumber(x)}: ${about}`);
+    td.dataset.detail = about;
+    td.dataset.value = String(x);
+    td.textContent = shortNumber(x);
+    td.style.background = background;
+    td.style.color = color;
+    if (td.classList.contains("is-selected")) element.querySelector(".saferlhub-heatmap__detail").textContent = about;
+  });
+  return element;
 }
 
 export async function mountInside(root, python) {
@@ -186,6 +210,7 @@ export async function mountInside(root, python) {
   let position = [0, 0];
   let result = null;
   let selects = [];
+  const drawn = new Map(); // "agent|hook|sorted|units" -> its heatmap, updated in place
 
   function drawBoards() {
     board.render(rows, { agent: position });
@@ -211,12 +236,27 @@ export async function mountInside(root, python) {
   }
 
   function render() {
+    const t0 = performance.now();
+    try {
+      draw();
+    } finally {
+      lab.lastRenderMs = performance.now() - t0;
+    }
+  }
+
+  function draw() {
     const sorted = orderSelect.value === "activation";
     columns.replaceChildren();
     differences.replaceChildren();
     for (const [agent, r] of Object.entries(result.agents)) {
       const q = el("p", { class: "microscope__q", text: `${agent}: Q up ${fmt(r.q[0], 2)}, down ${fmt(r.q[1], 2)}, left ${fmt(r.q[2], 2)}, right ${fmt(r.q[3], 2)}: it moves ${r.action}; in the twin it moves ${r.twin.action}.` });
-      const maps = Object.keys(r.layers).map((hook) => unitHeatmap(agent, hook, r.layers[hook], r.order[hook], sorted));
+      const maps = Object.keys(r.layers).map((hook) => {
+        const key = `${agent}|${hook}|${sorted}|${r.layers[hook].length}`;
+        const kept = drawn.get(key);
+        const map = kept ? refreshUnitHeatmap(kept, agent, hook, r.layers[hook], r.order[hook], sorted) : unitHeatmap(agent, hook, r.layers[hook], r.order[hook], sorted);
+        drawn.set(key, map);
+        return map;
+      });
       const quiet = Object.entries(r.at_or_below_zero).map(([hook, n]) => `${hook} ${n} of ${r.layers[hook].length}`).join(", ");
       const counts = el("p", { class: "microscope__q microscope__quiet", text: `Units at or below zero: ${quiet}.` });
       columns.append(el("section", { class: "microscope__agent", "data-agent": agent }, el("h3", { text: agent }), q, counts, ...maps));
