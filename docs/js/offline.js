@@ -129,14 +129,13 @@ export function keepForOffline(urls) {
   if (status.worker === "active") flush();
 }
 
-/** Keep what the page's Python loaded, each time a (re)started worker is ready. */
+/** Keep what the page's Python loaded, each time a (re)started worker names it. */
 const watchedPythons = new WeakSet();
 export function keepPythonOffline(python) {
   if (watchedPythons.has(python)) return;
   watchedPythons.add(python);
-  const keepLoaded = () => python.info?.fetched && keepForOffline(python.info.fetched);
-  if (python.status.state === "ready") keepLoaded();
-  python.addEventListener("status", ({ detail }) => detail.state === "ready" && keepLoaded());
+  if (python.info?.fetched) keepForOffline(python.info.fetched);
+  python.addEventListener("fetched", ({ detail }) => keepForOffline(detail));
 }
 
 /** Look for a new deployment now and then (instant navigation rarely reloads a page). */

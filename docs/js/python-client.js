@@ -8,7 +8,7 @@
 //   python.retry();  // after Python failed to start: try again
 //
 // Events (python.addEventListener): "status" ({state, fraction, stage, message}),
-// "reset" (after stop() and retry()).
+// "reset" (after stop() and retry()), "fetched" (the URLs the worker loaded, once ready).
 //
 // If Python failed to start (offline before its files were cached, say), it is dead:
 // every request fails at once with PythonUnavailable, whose message says to retry,
@@ -119,6 +119,10 @@ export class PythonClient extends EventTarget {
       return this.#setStatus({ state: this.#pending.size ? "running" : "ready", ...data });
     }
     if (data.type === "fatal") return this.#fail(data.message);
+    if (data.type === "fetched") {
+      this.info = { ...this.info, fetched: data.fetched };
+      return this.dispatchEvent(new CustomEvent("fetched", { detail: data.fetched }));
+    }
     const job = this.#pending.get(data.id);
     if (!job) return;
     const h = job.handlers;

@@ -4,8 +4,8 @@
 //   {id, type: "run", code, namespace, filename}   a reader's code cell
 //   {id, type: "call", fn, kwargs}                 a saferlhub function (JSON in/out;
 //                                                  typed arrays cross as bytes)
-// and answers with "status", "ready", "fatal" and per-request "output",
-// "truncated", "notice", "progress", "done" and "error" messages.
+// and answers with "status", "ready", "fetched" (the files it loaded), "fatal" and
+// per-request "output", "truncated", "notice", "progress", "done" and "error" messages.
 
 /* global BUILD_INFO */
 const INFO = BUILD_INFO;
@@ -129,14 +129,10 @@ async function start() {
   for (const name of Object.keys(INFO.startupBytes)) {
     if (name !== "pyscripts.zip") fetched.push(new URL(name, PYODIDE_BASE).href);
   }
-  await Promise.all(handoffs); // written before the page asks the service worker to keep them
-  post({
-    type: "ready",
-    python: version,
-    pyodide: pyodide.version,
-    ms: performance.now() - t0,
-    fetched: [...new Set(fetched)],
-  });
+  post({ type: "ready", python: version, pyodide: pyodide.version, ms: performance.now() - t0 });
+  // Named once their hand-over copies are written (the page then asks the service
+  // worker to keep them); Python does not wait for the copies.
+  Promise.all(handoffs).then(() => post({ type: "fetched", fetched: [...new Set(fetched)] }));
 }
 
 // ---- streamed output, batched and capped ------------------------------------
