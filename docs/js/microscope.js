@@ -450,7 +450,7 @@ export async function mountAttribution(root, python) {
 
   await boot(root, python, lab, async () => {
     rows = lab.maze.rows;
-    from.textContent = `The maze: ${lab.maze.from}. The agent starts where its way to the nearest human turns off its way to the finish; press any cell to move it.`;
+    from.textContent = `The maze: ${lab.maze.from}. The agent starts where its way to the nearest human turns off its way to the finish (or at the start, if there is no such cell); press any cell to move it.`;
     agent = agentSelect("microscope-agent", lab.agents, "planted");
     agent.addEventListener("change", update);
     root.querySelector(".microscope__settings").append(
@@ -531,7 +531,7 @@ export async function mountPatching(root, python) {
     trainingBoard.render(pair.training, { agent: pair.position, marked: changed, markedLabel: "differs in the twin" });
     twinBoard.render(pair.protrusion, { agent: pair.position, marked: changed, markedLabel: "differs from the training maze" });
     const what = `Q(${got.objective.action}) − Q(${got.objective.minus})`;
-    lab.say(`${agent.value}, pair ${pair.seed}: ${got.patches.length + got.width + 2} patched and clean runs in ${fmt(lab.lastTiming.totalMs, 0)} ms.`);
+    lab.say(`${agent.value}, pair ${pair.seed}: ${got.patches.length} layer and group patches and ${got.width} single-unit patches in ${fmt(lab.lastTiming.totalMs, 0)} ms.`);
     summary.textContent =
       `At ${cellText(pair.position)} the way to the nearest human starts ${got.objective.action}, the way to the finish ${got.objective.minus}. ` +
       `${what} is ${fmt(got.clean, 3)} in the training maze (${agent.value} moves ${got.clean_action}) and ${fmt(got.source, 3)} in the twin (it moves ${got.source_action}). ` +

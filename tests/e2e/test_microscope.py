@@ -229,3 +229,12 @@ def test_each_page_fits_a_phone(page, site_url, name):
     page.set_viewport_size({"width": 390, "height": 844})
     open_page(page, site_url, name)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_maze_picked_in_play_and_edit_carries_over(page, site_url):
+    bad2 = [".#....H", ".##.###", ".#.....", ".#.###.", ".#C#...", ".###.#.", ".....#F"]
+    page.add_init_script(f"localStorage.setItem('saferlhub-maze-play', '{json.dumps(bad2)}')")
+    lab = open_page(page, site_url, "attribution")
+    shown = page.evaluate("window.saferlhubMicroscope.lastAttribution")
+    assert shown["args"]["maze"] == bad2
+    expect(lab.locator(".maze-lab__facts")).to_contain_text("the maze you last used in Play")
