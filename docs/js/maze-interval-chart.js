@@ -27,8 +27,9 @@ function niceTicks(lo, hi, count = 4) {
 }
 
 class IntervalChart {
-  constructor(host, { title, series, domain = null, percent = false, note = "", id }) {
-    this.options = { title, series, domain, percent, note };
+  // columns: the data table's headings (group, series, value, interval, count).
+  constructor(host, { title, series, domain = null, percent = false, note = "", id, columns = ["distribution", "agent", "value", "95% interval", "mazes counted"] }) {
+    this.options = { title, series, domain, percent, note, columns };
     this.format = percent ? pct : num;
     this.tickFormat = percent ? (x) => `${Math.round(100 * x)}%` : (x) => (x < 0 ? "−" : "") + String(Math.abs(x));
     const base = id ?? `interval-${Math.random().toString(36).slice(2, 9)}`;
@@ -130,7 +131,7 @@ class IntervalChart {
     const head = el(
       "tr",
       {},
-      ...["distribution", "agent", "value", "95% interval", "mazes counted"].map((t) => el("th", { scope: "col", text: t })),
+      ...this.options.columns.map((t) => el("th", { scope: "col", text: t })),
     );
     const body = el("tbody");
     for (const g of this.groups) {

@@ -171,8 +171,11 @@ export async function mountProbes(root, python) {
       series: VARIANTS,
       domain: percent ? [0, 1] : null,
       percent,
+      columns: ["layer", "probe", percent ? "accuracy" : "R²", "95% interval", "test states"],
     });
-    chart.setData(LAYERS.map((layer) => ({ group: layer, values: Object.fromEntries(VARIANTS.map((v) => [v.key, got.layers[layer][v.key]])) })));
+    chart.setData(
+      LAYERS.map((layer) => ({ group: layer, values: Object.fromEntries(VARIANTS.map((v) => [v.key, { ...got.layers[layer][v.key], n: got.layers[layer][v.key].test }])) })),
+    );
     findings.replaceChildren(
       el("p", { text: got.chance === null ? "R² 0 is predicting the average; 1 is exact." : `Chance is ${pct(got.chance)}: the states hold as many of each answer.` }),
       findingsList(got.findings),
@@ -353,6 +356,7 @@ export async function mountTraining(root, python) {
       id: "training-at",
       title: `At training step ${step.toLocaleString("en-US")}: each agent's latest checkpoint (bars: 95% interval)`,
       series: names.map((a) => ({ key: a, label: a })),
+      columns: ["measure", "agent", "rate", "95% interval", "mazes counted"],
       domain: [0, 1],
       percent: true,
     }).setData(groups);

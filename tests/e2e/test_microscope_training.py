@@ -84,6 +84,9 @@ def test_probes_page_gives_cpythons_probes_and_says_what_they_show(page, site_ur
     for sentence in expected["findings"]:
         expect(lab.locator(".microscope__findings")).to_contain_text(sentence)
     expect(lab.locator(".probes__table tbody tr")).to_have_count(4)
+    lab.locator(".saferlhub-chart__data summary").click()  # the chart's data table, named
+    expect(lab.locator(".saferlhub-chart__numbers thead")).to_contain_text("test states")
+    expect(lab.locator(".saferlhub-chart__numbers tbody tr")).to_have_count(12)
     # A tiny run from the keyboard adds four rows for another agent and concept.
     lab.locator("#probes-agent").select_option("natural")
     lab.locator("#probes-concept").select_option("crop_adjacent")
