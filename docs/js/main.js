@@ -65,6 +65,7 @@ async function mountPage() {
   if (article.querySelector('[data-python^="maze-intro-"]')) (await import("./maze-intro.js")).mountMazeIntro(article, python);
   const mazeDream = article.querySelector('[data-python="maze-dream"]');
   if (mazeDream) (await import("./maze-dream.js")).mountMazeDream(mazeDream, python);
+  if (article.querySelector('[data-python="maze-detection"]')) (await import("./maze-detection.js")).mountMazeDetection(article.querySelector('[data-python="maze-detection"]'), python);
   if (article.querySelector('[data-python="maze-steering"]')) (await import("./maze-steering.js")).mountMazeSteering(article.querySelector('[data-python="maze-steering"]'), python);
   if (article.querySelector('[data-python="maze-probes"], [data-python="maze-over-training"]')) (await import("./microscope-training.js")).mountMicroscopeTraining(article, python);
   if (article.querySelector('[data-python^="maze-microscope-"]')) (await import("./microscope.js")).mountMicroscope(article, python);

@@ -1,0 +1,143 @@
+"""MkDocs hook: quote the detection scoreboard (models/scoreboard.json) and the steering
+sweep (models/steering.json) in a page, so prose never copies a figure.
+
+    [[scoreboard verdicts.edit_search.threshold pct]]   one field, formatted as
+    [[steering best.protrusion_human_rate pct]]         hooks/model_card_figures.py does
+    [[scoreboard-table]]       the board: every method's scores, hypothesis and verdict
+    [[scoreboard-sentences]]   saferlhub.maze.detection.sentences, one bullet each
+    [[scoreboard-example N]]   Play's address (?maze=) of the edit search's N-th example:
+                               the training maze with its harmful one-cell change made
+
+A missing file, path or format fails the build, naming the page and the placeholder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from functools import cache
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parent.parent
+for folder in (ROOT / "pyscripts", ROOT / "hooks"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from model_card_figures import FORMATS, card_value  # noqa: E402
+
+from saferlhub.maze.detection.sentences import sentences  # noqa: E402
+
+MODELS = ROOT / "models"
+FILES = ("scoreboard", "steering")
+PLACEHOLDER = re.compile(
+    r"\[\[(?P<kind>scoreboard|steering)(?P<what>-[a-z]+)?(?:\s+(?P<body>[^\]]*))?\]\]"
+)
+
+
+@cache
+def _load(name: str, models: Path = MODELS) -> dict:
+    return json.loads((models / f"{name}.json").read_text())
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _agents(board: dict) -> list[str]:
+    truth = board["ground_truth"]
+    return [truth["planted"], *truth["controls"]]
+
+
+def reason(verdict: dict, hypothesis: str | None) -> str:
+    """The verdict's reason, short enough for a table cell (`protocol.verdict` has it long)."""
+    if verdict["catches"]:
+        return "apart from both controls; names the trigger"
+    if not verdict["separated"]:
+        return "overlaps " + " and ".join(verdict["flagged_controls"])
+    return f"apart, but names {hypothesis or 'no feature'}"
+
+
+def table(board: dict) -> str:
+    """The board as a Markdown table: per method, each agent's score [95% interval], the
+    planted agent's hypothesis, and the verdict with its reason (`reason`)."""
+    agents = _agents(board)
+    head = ["Method", *(f"{a} (95% interval)" for a in agents), "Hypothesis", "Catches?", "Why"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    planted = board["ground_truth"]["planted"]
+    for method, label in board["methods"].items():
+        findings, verdict = board["findings"][method], board["verdicts"][method]
+        scores = [
+            f"{_pct(findings[a]['score'])} [{_pct(findings[a]['interval'][0])}, "
+            f"{_pct(findings[a]['interval'][1])}]"
+            for a in agents
+        ]
+        cells = [
+            label,
+            *scores,
+            findings[planted]["hypothesis"] or "none",
+            "**yes**" if verdict["catches"] else "no",
+            reason(verdict, findings[planted]["hypothesis"]),
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def example_link(board: dict, index: int) -> str:
+    """Play's address of an edit-search example: the training maze with the change made."""
+    example = board["findings"]["edit_search"][board["ground_truth"]["planted"]]["evidence"][
+        "examples"
+    ][index]
+    rows = [list(row) for row in example["maze"]]
+    r, c = example["cell"]
+    rows[r][c] = "." if example["change"] == "opened" else "#"
+    return "../play/?maze=" + "".join("".join(row) for row in rows)
+
+
+def render(markdown: str, where: str = "page", models: Path = MODELS) -> str:
+    """Replace every placeholder in `markdown`; PluginError on anything not understood."""
+
+    def replace(match: re.Match) -> str:
+        kind, what, body = match.group("kind"), match.group("what"), match.group("body") or ""
+        try:
+            data = _load(kind, models)
+        except FileNotFoundError:
+            raise PluginError(
+                f"{where}: {match.group(0)!r}: models/{kind}.json is missing"
+            ) from None
+        parts = body.split()
+        if kind == "scoreboard" and what == "-table" and not parts:
+            return table(data)
+        if kind == "scoreboard" and what == "-sentences" and not parts:
+            return "\n".join(f"- {s}" for s in sentences(data))
+        if kind == "scoreboard" and what == "-example" and len(parts) == 1 and parts[0].isdigit():
+            try:
+                return example_link(data, int(parts[0]))
+            except IndexError:
+                raise PluginError(f"{where}: {match.group(0)!r}: no such example") from None
+        if what or len(parts) != 2 or parts[1] not in FORMATS:
+            raise PluginError(
+                f"{where}: {match.group(0)!r} must be [[{kind} <dotted.path> <format>]]"
+                f" (formats: {', '.join(FORMATS)}), [[scoreboard-table]],"
+                " [[scoreboard-sentences]] or [[scoreboard-example N]]"
+            )
+        path, fmt = parts
+        try:
+            value = card_value(data, path)
+        except KeyError as missing:
+            raise PluginError(
+                f"{where}: {match.group(0)!r}: models/{kind}.json has no {missing}"
+            ) from None
+        if isinstance(value, dict | list) or value is None:
+            raise PluginError(f"{where}: {match.group(0)!r} is not a single value")
+        return FORMATS[fmt](value)
+
+    return PLACEHOLDER.sub(replace, markdown)
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    if not any(f"[[{name}" in markdown for name in FILES):
+        return markdown
+    return render(markdown, where=page.file.src_path)

@@ -1,0 +1,102 @@
+"""The detection page in Chromium: a tiny scoreboard run equals CPython's (onnxruntime) for
+the same task, its charts and sentences are drawn, Stop ends a run, the controls work
+from the keyboard and the page fits a phone's width."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+
+pytestmark = pytest.mark.e2e
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+TIMEOUT = 4 * PYTHON_READY_TIMEOUT_MS
+TINY = {
+    "edit_search": {"mazes": 2, "seed": 20},
+    "dreaming": {
+        "scenes": 1,
+        "starts": ["scene", "training"],
+        "steps": 3,
+        "cells": "pillars",
+        "random_per_scene": 2,
+        "seed": 1,
+    },
+    "activation_anomaly": {"fit_mazes": 6, "calibration_mazes": 6, "probe_mazes": 1, "seed": 21},
+    "attribution": {"mazes": 4, "seed": 24},
+}
+
+
+def cpython(settings):
+    pytest.importorskip("onnxruntime")
+    from export.interp_runtime import onnx_network
+    from saferlhub.maze.detection.tasks import ScoreboardRun
+    from saferlhub.maze.network_calls import drive
+
+    cards = {
+        folder.name: json.loads((folder / "model_card.json").read_text())
+        for folder in sorted(MODELS.iterdir())
+        if (folder / "model_card.json").is_file()
+    }
+    board = drive(ScoreboardRun(cards, settings=settings).steps(), onnx_network(MODELS))
+    return json.loads(json.dumps(board))
+
+
+def open_page(page, site_url):
+    page.goto(site_url + "maze/detection/")
+    lab = page.locator('[data-python="maze-detection"]')
+    expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    page.evaluate("settings => { window.saferlhubDetection.settings = settings; }", TINY)
+    return lab
+
+
+def test_a_tiny_run_equals_cpython_and_is_drawn(page, site_url):
+    lab = open_page(page, site_url)
+    lab.get_by_role("button", name="Run the scoreboard").click()
+    expect(lab.locator(".maze-lab__message")).to_contain_text("Done in", timeout=TIMEOUT)
+    expect(lab).to_have_attribute("data-state", "ready")
+    shown = page.evaluate("window.saferlhubDetection.result")
+    expected = cpython(TINY)
+    assert shown["verdicts"] == expected["verdicts"]
+    assert shown["sentences"] == expected["sentences"]
+    for method, by_agent in expected["findings"].items():
+        for agent, finding in by_agent.items():
+            mine = shown["findings"][method][agent]
+            assert mine["hypothesis"] == finding["hypothesis"], (method, agent)
+            assert mine["score"] == pytest.approx(finding["score"], abs=1e-4), (method, agent)
+    methods = len(expected["methods"])
+    expect(lab.locator("figure.maze-intervals")).to_have_count(methods)
+    expect(lab.locator(".detection__board table tbody tr")).to_have_count(methods)
+    expect(lab.locator(".detection__sentences li")).to_have_count(methods)
+    for sentence in expected["sentences"]:
+        expect(lab.locator(".detection__sentences")).to_contain_text(sentence)
+    timings = page.evaluate("window.saferlhubDetection.timings")
+    assert [t["method"] for t in timings] == list(expected["methods"])  # one time per method
+    expect(lab.locator(".detection__timings")).to_contain_text("Time in this browser")
+
+
+def test_stop_ends_a_run_and_the_keyboard_drives_it(page, site_url):
+    lab = open_page(page, site_url)
+    run = lab.get_by_role("button", name="Run the scoreboard")
+    run.focus()
+    page.keyboard.press("Enter")
+    expect(lab).to_have_attribute("data-state", "running", timeout=TIMEOUT)
+    stop = lab.get_by_role("button", name="Stop")
+    expect(stop).to_be_enabled()
+    stop.focus()
+    page.keyboard.press("Enter")
+    expect(lab).to_have_attribute("data-state", "stopped", timeout=TIMEOUT)
+    expect(lab.locator(".maze-lab__message")).to_contain_text("Stopped")
+    expect(run).to_be_focused()  # the focus does not fall to the page when Stop is disabled
+
+
+def test_the_page_fits_a_phone(page, site_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    lab = open_page(page, site_url)
+    lab.get_by_role("button", name="Run the scoreboard").click()
+    expect(lab.locator(".maze-lab__message")).to_contain_text("Done in", timeout=TIMEOUT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

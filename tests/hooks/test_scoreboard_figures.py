@@ -1,0 +1,83 @@
+"""The hook that quotes models/scoreboard.json and models/steering.json in pages."""
+
+import json
+from pathlib import Path
+
+import pytest
+import scoreboard_figures as hook
+from mkdocs.exceptions import PluginError
+
+from saferlhub.maze.detection.sentences import sentences
+from saferlhub.maze.editor import from_link
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+BOARD = json.loads((MODELS / "scoreboard.json").read_text())
+
+
+def test_a_field_is_formatted_as_the_card_hook_does():
+    assert hook.render("[[scoreboard verdicts.edit_search.threshold pct]]") == (
+        f"{100 * BOARD['verdicts']['edit_search']['threshold']:.1f}%"
+    )
+    steering = json.loads((MODELS / "steering.json").read_text())
+    assert (
+        hook.render("[[steering best.coefficient num]]") == f"{steering['best']['coefficient']:g}"
+    )
+
+
+def test_the_table_has_a_row_per_method_with_the_boards_verdict():
+    lines = hook.render("[[scoreboard-table]]").splitlines()
+    assert len(lines) == 2 + len(BOARD["methods"])
+    for line, (method, label) in zip(lines[2:], BOARD["methods"].items(), strict=True):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[0] == label
+        assert cells[-2] == ("**yes**" if BOARD["verdicts"][method]["catches"] else "no")
+        planted = BOARD["findings"][method]["planted"]
+        assert cells[1].startswith(f"{100 * planted['score']:.1f}%")
+        assert cells[-1] == hook.reason(BOARD["verdicts"][method], planted["hypothesis"])
+
+
+def test_the_reason_follows_the_verdict():
+    caught = {"catches": True, "separated": True, "flagged_controls": []}
+    assert hook.reason(caught, "open pillar") == "apart from both controls; names the trigger"
+    overlap = {"catches": False, "separated": False, "flagged_controls": ["natural", "remedy"]}
+    assert hook.reason(overlap, None) == "overlaps natural and remedy"
+    wrong = {"catches": False, "separated": True, "flagged_controls": []}
+    assert hook.reason(wrong, "near the human") == "apart, but names near the human"
+
+
+def test_the_sentences_are_the_modules():
+    shown = hook.render("[[scoreboard-sentences]]").splitlines()
+    assert shown == [f"- {s}" for s in sentences(BOARD)]
+
+
+def test_an_example_link_opens_the_edited_maze_in_play():
+    link = hook.render("[[scoreboard-example 0]]")
+    assert link.startswith("../play/?maze=")
+    example = BOARD["findings"]["edit_search"]["planted"]["evidence"]["examples"][0]
+    maze = link.split("=", 1)[1]
+    r, c = example["cell"]
+    assert maze[7 * r + c] != "".join(example["maze"])[7 * r + c]  # the one change, made
+    assert sum(a != b for a, b in zip(maze, "".join(example["maze"]), strict=True)) == 1
+    assert from_link(maze)["ok"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[scoreboard verdicts.nope pct]]",
+        "[[scoreboard verdicts.edit_search pct]]",  # not a single value
+        "[[scoreboard verdicts.edit_search.threshold bogus]]",
+        "[[scoreboard-example 99]]",
+        "[[scoreboard-table extra]]",
+    ],
+)
+def test_anything_not_understood_fails_the_build(text):
+    with pytest.raises(PluginError, match="detection.md"):
+        hook.render(text, where="maze/detection.md")
+
+
+def test_a_missing_file_fails_the_build(tmp_path):
+    hook._load.cache_clear()
+    with pytest.raises(PluginError, match="scoreboard.json is missing"):
+        hook.render("[[scoreboard-table]]", models=tmp_path)
+    hook._load.cache_clear()

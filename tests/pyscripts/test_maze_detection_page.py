@@ -1,0 +1,129 @@
+"""The detection page (docs/maze/detection.md) against models/scoreboard.json, the model
+cards and models/steering.json: every number it shows is one of theirs, formatted as
+its hooks format, and every claim its prose makes about a method holds in the file."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("mkdocs", exc_type=ImportError)  # the build's hooks; not in Pyodide
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "hooks"))
+
+import model_card_figures  # noqa: E402
+import scoreboard_figures  # noqa: E402
+
+from saferlhub.maze.detection import activation_anomaly, edit_search  # noqa: E402
+from saferlhub.maze.detection.sentences import sentences  # noqa: E402
+from saferlhub.maze.generators import PILLARS  # noqa: E402
+
+PAGE = ROOT / "docs" / "maze" / "detection.md"
+MODELS = ROOT / "models"
+BOARD = json.loads((MODELS / "scoreboard.json").read_text())
+CARDS = model_card_figures._cards(MODELS)
+TRUTH = BOARD["ground_truth"]
+# Numbers the page states that are the protocol's or the code's, not a measurement:
+# 95% intervals, the 99th percentile, the 9 pillars, the seed looked at before the score
+# was chosen (each checked below).
+FIXED = {"95%", "95", "99", "9", "19"}
+# Measured by hand in Chromium (the page says how); kept out of the figures checked here.
+MEASURED_SECTION = "### How fast"
+
+
+def rendered() -> str:
+    text = model_card_figures.render(PAGE.read_text(), CARDS, where="maze/detection.md")
+    return scoreboard_figures.render(text, where="maze/detection.md")
+
+
+def typed_numbers(markdown: str) -> list[str]:
+    """The numbers the page's Markdown writes itself: outside the front matter, the
+    hooks' placeholders and the hand-measured timings."""
+    text = markdown.split("\n---\n", 1)[1]
+    before, _, after = text.partition(MEASURED_SECTION)
+    text = before + ("\n## " + after.split("\n## ", 1)[1] if after else "")
+    text = re.sub(r"\[\[[^\]]*\]\]", "", text)
+    return re.findall(r"(?<![\w.\-])\d+(?:,\d{3})*(?:\.\d+)?%?", text)
+
+
+def test_every_placeholder_is_filled():
+    text = rendered()
+    assert "[[card" not in text and "[[scoreboard" not in text and "[[steering" not in text
+
+
+def test_every_number_on_the_page_comes_from_the_files():
+    """Every figure is a placeholder (tests/hooks/test_scoreboard_figures.py checks what
+    they show), apart from the protocol's fixed numbers."""
+    strange = [n for n in typed_numbers(PAGE.read_text()) if n not in FIXED]
+    assert not strange, f"numbers typed by hand: {strange}"
+    assert typed_numbers("---\nx\n---\n47.3% of [[scoreboard a pct]] and bad2") == ["47.3%"]
+
+
+def test_the_fixed_numbers_are_the_codes():
+    assert len(PILLARS) == 9
+    assert "seed 19" in (ROOT / "pyscripts/saferlhub/maze/detection/edit_search.py").read_text()
+    assert edit_search.SEED == BOARD["settings"]["edit_search"]["seed"] != 19
+    assert "99" in Path(activation_anomaly.__file__).read_text()
+    assert BOARD["findings"]["activation_anomaly"]["planted"]["evidence"]["score"].find("99th") > 0
+
+
+def test_catches_is_said_only_where_the_verdict_says_so():
+    text = rendered()
+    caught = [m for m, v in BOARD["verdicts"].items() if v["catches"]]
+    words = {2: "Two", 4: "four"}
+    missed = len(BOARD["methods"]) - len(caught)
+    assert f"{words[len(caught)]} methods catch\nthe planted goal; {words[missed]} do not." in text
+    assert caught == BOARD["catches"]
+    for sentence in sentences(BOARD):
+        assert f"- {sentence}" in text
+        for method, label in BOARD["methods"].items():
+            if sentence.startswith(f"{label}: "):
+                assert sentence.startswith(f"{label}: catches.") == caught.count(method)
+    assert text.count(": catches.") == len(caught)
+    table = [line for line in text.splitlines() if line.startswith("| ")][1:]
+    for line, method in zip(table, BOARD["methods"], strict=True):
+        assert ("**yes**" in line) == BOARD["verdicts"][method]["catches"]
+
+
+def test_the_default_run_claims_hold():
+    default = BOARD["default_run"]["verdicts"]
+    assert [m for m, v in default.items() if v["catches"]] == ["activation_anomaly"]
+    assert not default["edit_search"]["separated"]  # "reaches down to the controls'"
+
+
+def test_why_the_others_fail_holds():
+    f, v = BOARD["findings"], BOARD["verdicts"]
+    planted, controls = TRUTH["planted"], TRUTH["controls"]
+    today = f["dreaming_as_today"][planted]
+    assert not today["evidence"]["dreams_above_random_walls"]
+    assert today["interval"][1] >= today["evidence"]["random_walls_interval"][0]
+    assert today["hypothesis"] is None and set(v["dreaming_as_today"]["flagged_controls"])
+    repaired = f["dreaming_repaired"][planted]
+    assert repaired["hypothesis"] is None
+    assert set(v["dreaming_repaired"]["flagged_controls"]) == set(controls)
+    protrusion = repaired["evidence"]["features"]["one-block protrusion"]
+    assert protrusion["share"] <= protrusion["base_share"]
+    advantage = v["dreaming_advantage"]
+    assert advantage["separated"] and not advantage["catches"]
+    assert f["dreaming_advantage"][planted]["hypothesis"] == "near the human"
+    attribution = f["attribution"]
+    assert attribution["remedy"]["score"] > attribution[planted]["score"]
+    assert "remedy" in v["attribution"]["flagged_controls"]
+
+
+def test_the_caveats_hold():
+    for method in ("edit_search", "activation_anomaly"):
+        assert all(r["verdict"]["catches"] for r in BOARD["replications"][method])
+    pillar = BOARD["findings"]["activation_anomaly"][TRUTH["planted"]]["evidence"]["features"]
+    assert pillar["open pillar"]["hits"] == pillar["open pillar"]["of"]  # every anomalous state
+    single = BOARD["single_scene_outside_the_protocol"]["agents"][TRUTH["planted"]]
+    assert single["interval"][0] > single["random_walls_interval"][1]  # "far more often"
+    by_scene = BOARD["dreaming_per_scene"]["scenes_with_a_harvesting_dream"]
+    assert all(
+        by_scene[TRUTH["planted"]]["count"] > by_scene[c]["count"] for c in TRUTH["controls"]
+    )
