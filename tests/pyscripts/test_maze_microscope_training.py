@@ -262,9 +262,16 @@ def test_training_page_download_sizes_are_the_cards():
 
 
 def test_training_run_of_the_natural_agent_alone_and_a_refusal(network):
-    result, _, _ = through_sessions(
-        "microscope.training", {"cards": {"natural": card("natural")}, "mazes": 10}, network
-    )
+    args = {"cards": {"natural": card("natural")}, "mazes": 10, "probe": ["protrusion", "hidden.1"]}
+    result, seen, _ = through_sessions("microscope.training", args, network)
     assert result["networks_run"] == 10 and "reference below" in result["findings"][0]
+    rows = result["agents"]["natural"]["rows"]
+    assert all(
+        r["probe"]["concept"] == "protrusion" and r["probe"]["layer"] == "hidden.1" for r in rows
+    )
+    # progress: rounds of episodes (at most the step limit), then the probes' calls
+    stages = [p["stage"] for p in seen]
+    assert stages[0] == "episodes" and stages[-1] == "probes"
+    assert seen[-1]["rounds"] <= microscope_training.TrainingRun.MOST_ROUNDS
     reply = stepper.start("microscope.training", {"cards": {}})
     assert reply["result"]["refused"] == "choose at least one agent"

@@ -260,8 +260,10 @@ class TrainingRun:
     def _counted(self, stepper):
         calls = next(stepper)
         while True:
+            if any("hidden.0" in call.outputs for call in calls):
+                self.stage = "probes"  # the probe's activations, after the episodes
             answers = yield calls
-            self.rounds += 1
+            self.rounds += self.stage == "episodes"
             try:
                 calls = stepper.send(answers)
             except StopIteration as stop:
