@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.a11y import axe_violations, blocking
 from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
@@ -94,9 +95,12 @@ def test_stop_ends_a_run_and_the_keyboard_drives_it(page, site_url):
     expect(run).to_be_focused()  # the focus does not fall to the page when Stop is disabled
 
 
-def test_the_page_fits_a_phone(page, site_url):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_results_fit_a_phone_and_pass_axe(page, site_url, scheme):
+    page.emulate_media(color_scheme=scheme)
     page.set_viewport_size({"width": 390, "height": 844})
     lab = open_page(page, site_url)
     lab.get_by_role("button", name="Run the scoreboard").click()
     expect(lab.locator(".maze-lab__message")).to_contain_text("Done in", timeout=TIMEOUT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not blocking(axe_violations(page, '[data-python="maze-detection"]'))
