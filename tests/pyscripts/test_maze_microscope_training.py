@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from saferlhub.maze import microscope_training, stepper
+from saferlhub.maze.encoding import encode
 from saferlhub.maze.interp import probes
-from saferlhub.maze.interp.hooks import Model
+from saferlhub.maze.interp.hooks import Model, run_with_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
@@ -275,3 +276,30 @@ def test_training_run_of_the_natural_agent_alone_and_a_refusal(network):
     assert seen[-1]["rounds"] <= microscope_training.TrainingRun.MOST_ROUNDS
     reply = stepper.start("microscope.training", {"cards": {}})
     assert reply["result"]["refused"] == "choose at least one agent"
+
+
+def test_the_last_checkpoint_is_the_final_network(network):
+    """The pages leave the final network out: each card's last checkpoint is saved at the last
+    training step and plays as the final network does."""
+    from saferlhub.maze.interp import checkpoints
+    from saferlhub.maze.network_calls import drive
+
+    for agent in ("natural", "planted", "remedy"):
+        listed = card(agent)["files"]["checkpoints"]
+        last = max(e["global_step"] for e in listed)
+        assert last == card(agent)["training"]["phases"][-1]["last_step"]
+        rows = drive(
+            checkpoints.checkpoint_sweep(card(agent), mazes=20, steps=[last, None]), network
+        )
+        assert [r["step"] for r in rows] == [last, None]
+        for key in ("training_finish_rate", "protrusion_human_rate"):
+            assert rows[0][key] == rows[1][key], (agent, key)
+        # and the same Q-values on other states
+        final = Model.from_card(card(agent))
+        path = next(e["path"] for e in listed if e["global_step"] == last)
+        states = [encode(*s) for s in probes.probe_states(4)[::7]]
+        q_last, _ = drive(run_with_cache(final.with_file(path), states), network)
+        q_final, _ = drive(run_with_cache(final, states), network)
+        pairs = zip(q_last, q_final, strict=True)
+        gaps = [abs(a - b) for x, y in pairs for a, b in zip(x, y, strict=True)]
+        assert max(gaps) < 1e-4, agent
