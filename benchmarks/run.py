@@ -19,6 +19,7 @@ from benchmarks import (  # noqa: E402
     gridworld_throughput,
     maze_lab,
     microscope,
+    microscope_training,
     python_ready,
     reward_learned,
 )
@@ -29,6 +30,7 @@ BENCHMARKS = {
     "gridworld_throughput": gridworld_throughput.run,
     "maze_lab": maze_lab.run,
     "microscope": microscope.run,
+    "microscope_training": microscope_training.run,
     "goal_misgeneralization": goal_misgeneralization.run,
     "reward_learned": reward_learned.run,
 }
