@@ -500,6 +500,7 @@ export async function mountPatching(root, python) {
     xLabel: "group of units (1 = the first units of the layer)",
     yLabel: "share restored",
     xMax: 8,
+    xFormat: (x) => (Number.isInteger(x) ? String(x) : ""), // groups are whole numbers
     series: ["hidden.0", "hidden.1", "hidden.2", "hidden.3"].map((label, i) => ({ label, ...LAYER_COLOURS[i] })),
   });
 
