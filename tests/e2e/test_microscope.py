@@ -17,7 +17,8 @@ pytestmark = pytest.mark.e2e
 MODELS = Path(__file__).resolve().parents[2] / "models"
 TIMEOUT = 3 * PYTHON_READY_TIMEOUT_MS
 # onnxruntime-web (wasm, SIMD) and onnxruntime's CPU provider sum float32 products in
-# different orders: activations, Q-values and gradients agree to about 1e-6 here.
+# different orders: on the states below, activations, Q-values, patched Q-values and
+# gradients differed by at most 3.6e-6 (measured once); the tolerance leaves room.
 FLOAT_TOLERANCE = 1e-4
 BAD1 = [".#H....", ".###.#.", "...#.#.", "##...#.", "C#.#.#.", ".#####.", "......F"]
 
