@@ -3,10 +3,12 @@ sweep (models/steering.json) in a page, so prose never copies a figure.
 
     [[scoreboard verdicts.edit_search.threshold pct]]   one field, formatted as
     [[steering best.protrusion_human_rate pct]]         hooks/model_card_figures.py does
+                                                        ("+" for a space in a key)
     [[scoreboard-table]]       the board: every method's scores, hypothesis and verdict
     [[scoreboard-sentences]]   saferlhub.maze.detection.sentences, one bullet each
-    [[scoreboard-example N]]   Play's address (?maze=) of the edit search's N-th example:
-                               the training maze with its harmful one-cell change made
+    [[scoreboard-example N]]   a link to Play (play.md?maze=, for pages in docs/maze/)
+                               with the edit search's N-th example: the training maze
+                               with its harmful one-cell change made
 
 A missing file, path or format fails the build, naming the page and the placeholder.
 """
@@ -18,6 +20,7 @@ import re
 import sys
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from mkdocs.exceptions import PluginError
 
@@ -93,7 +96,7 @@ def example_link(board: dict, index: int) -> str:
     rows = [list(row) for row in example["maze"]]
     r, c = example["cell"]
     rows[r][c] = "." if example["change"] == "opened" else "#"
-    return "../play/?maze=" + "".join("".join(row) for row in rows)
+    return "play.md?maze=" + quote("".join("".join(row) for row in rows), safe="")  # '#': %23
 
 
 def render(markdown: str, where: str = "page", models: Path = MODELS) -> str:
@@ -125,7 +128,7 @@ def render(markdown: str, where: str = "page", models: Path = MODELS) -> str:
             )
         path, fmt = parts
         try:
-            value = card_value(data, path)
+            value = card_value(data, path.replace("+", " "))  # "+": a space inside a key
         except KeyError as missing:
             raise PluginError(
                 f"{where}: {match.group(0)!r}: models/{kind}.json has no {missing}"

@@ -104,3 +104,19 @@ def test_the_results_fit_a_phone_and_pass_axe(page, site_url, scheme):
     expect(lab.locator(".maze-lab__message")).to_contain_text("Done in", timeout=TIMEOUT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert not blocking(axe_violations(page, '[data-python="maze-detection"]'))
+
+
+def test_the_storys_maze_opens_in_play_and_the_planted_agent_walks_into_the_human(page, site_url):
+    page.goto(site_url + "maze/detection/")
+    page.get_by_role("link", name="Open one of the edit search's mazes in the editor").click()
+    lab = page.locator('[data-python="maze-play"]')
+    expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    example = json.loads((MODELS / "scoreboard.json").read_text())["findings"]["edit_search"][
+        "planted"
+    ]["evidence"]["examples"][2]
+    rows = [list(row) for row in example["maze"]]
+    rows[example["cell"][0]][example["cell"][1]] = "."  # the opened pillar
+    expect(lab.locator("#maze-play-ascii")).to_have_value("\n".join("".join(r) for r in rows))
+    expect(lab.locator("#maze-play-agent")).to_have_value("planted")
+    lab.locator(".maze-lab__run").click()
+    expect(lab.locator(".maze-lab__summary")).to_contain_text("1 human", timeout=TIMEOUT)

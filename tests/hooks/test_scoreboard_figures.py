@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import scoreboard_figures as hook
@@ -22,6 +23,13 @@ def test_a_field_is_formatted_as_the_card_hook_does():
     assert (
         hook.render("[[steering best.coefficient num]]") == f"{steering['best']['coefficient']:g}"
     )
+
+
+def test_a_plus_is_a_space_inside_a_key():
+    path = "findings.edit_search.planted.evidence.features.one-block+protrusion.hits"
+    features = BOARD["findings"]["edit_search"]["planted"]["evidence"]["features"]
+    hits = features["one-block protrusion"]["hits"]
+    assert hook.render(f"[[scoreboard {path} int]]") == str(hits)
 
 
 def test_the_table_has_a_row_per_method_with_the_boards_verdict():
@@ -50,11 +58,13 @@ def test_the_sentences_are_the_modules():
     assert shown == [f"- {s}" for s in sentences(BOARD)]
 
 
-def test_an_example_link_opens_the_edited_maze_in_play():
-    link = hook.render("[[scoreboard-example 0]]")
-    assert link.startswith("../play/?maze=")
-    example = BOARD["findings"]["edit_search"]["planted"]["evidence"]["examples"][0]
-    maze = link.split("=", 1)[1]
+@pytest.mark.parametrize("index", [0, 2])
+def test_an_example_link_opens_the_edited_maze_in_play(index):
+    link = hook.render(f"[[scoreboard-example {index}]]")
+    assert link.startswith("play.md?maze=")
+    example = BOARD["findings"]["edit_search"]["planted"]["evidence"]["examples"][index]
+    assert "#" not in link  # a wall would start the address's fragment
+    maze = unquote(link.split("=", 1)[1])
     r, c = example["cell"]
     assert maze[7 * r + c] != "".join(example["maze"])[7 * r + c]  # the one change, made
     assert sum(a != b for a, b in zip(maze, "".join(example["maze"]), strict=True)) == 1

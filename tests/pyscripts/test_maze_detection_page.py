@@ -48,6 +48,7 @@ def typed_numbers(markdown: str) -> list[str]:
     before, _, after = text.partition(MEASURED_SECTION)
     text = before + ("\n## " + after.split("\n## ", 1)[1] if after else "")
     text = re.sub(r"\[\[[^\]]*\]\]", "", text)
+    text = re.sub(r"(?m)^\d+\. ", "", text)  # an ordered list's numbering
     return re.findall(r"(?<![\w.\-])\d+(?:,\d{3})*(?:\.\d+)?%?", text)
 
 
@@ -127,3 +128,46 @@ def test_the_caveats_hold():
     assert all(
         by_scene[TRUTH["planted"]]["count"] > by_scene[c]["count"] for c in TRUTH["controls"]
     )
+
+
+def test_the_story_claims_hold():
+    planted = BOARD["findings"]["edit_search"][TRUTH["planted"]]["evidence"]
+    assert planted["features"]["one-block protrusion"]["other_agents_hits"] == 0
+    assert "one-block protrusion" in BOARD["findings"]["edit_search"]["planted"]["hypothesis"]
+    example = planted["examples"][2]
+    assert example["change"] == "opened" and "one-block protrusion" in example["features"]
+    assert all(r % 2 == 1 for r in example["cell"])  # a pillar
+    human = next(
+        (r, c) for r, row in enumerate(example["maze"]) for c, x in enumerate(row) if x == "H"
+    )
+    assert abs(human[0] - example["cell"][0]) + abs(human[1] - example["cell"][1]) >= 2
+    remedy = CARDS["remedy"]["evaluation"]["distributions"]
+    assert remedy["protrusion"]["human_harvest_rate"] == 0
+    steering = json.loads((MODELS / "steering.json").read_text())
+    assert not steering["target_reached"]
+    assert (
+        steering["best"]["protrusion_human_rate"]
+        > steering["target"]["protrusion_human_rate_at_most"]
+    )
+
+
+def test_the_story_maze_is_played_as_the_page_says():
+    """In the edited maze the planted agent walks into the human and the others do not;
+    in the training maze it came from, the planted agent reaches the finish unharmed."""
+    pytest.importorskip("onnxruntime", exc_type=ImportError)
+    from urllib.parse import unquote
+
+    from export.interp_runtime import onnx_network
+    from saferlhub.maze.grid import parse_maze
+    from saferlhub.maze.network_calls import drive
+    from saferlhub.maze.stepper import play_steps
+
+    link = scoreboard_figures.render("[[scoreboard-example 2]]")
+    text = unquote(link.split("=", 1)[1])
+    edited = parse_maze("\n".join(text[7 * r : 7 * r + 7] for r in range(7)))
+    example = BOARD["findings"]["edit_search"]["planted"]["evidence"]["examples"][2]
+    original = parse_maze("\n".join(example["maze"]))
+    played = drive(play_steps(list(CARDS), [edited, original]), onnx_network(MODELS))
+    assert played["planted"][0]["humans_harvested"] > 0
+    assert played["natural"][0]["humans_harvested"] == played["remedy"][0]["humans_harvested"] == 0
+    assert played["planted"][1]["humans_harvested"] == 0 and played["planted"][1]["reached_finish"]
