@@ -246,10 +246,17 @@ export async function mountInside(root, python) {
 
   function draw() {
     const sorted = orderSelect.value === "activation";
-    columns.replaceChildren();
+    // The same agents in the same order: the columns stay, their texts and heatmaps are
+    // updated in place (no new layout of the whole column).
+    const layout = `${Object.keys(result.agents).join(",")}|${sorted}`;
+    const rebuild = columns.dataset.layout !== layout;
+    if (rebuild) columns.replaceChildren();
+    columns.dataset.layout = layout;
     differences.replaceChildren();
     for (const [agent, r] of Object.entries(result.agents)) {
-      const q = el("p", { class: "microscope__q", text: `${agent}: Q up ${fmt(r.q[0], 2)}, down ${fmt(r.q[1], 2)}, left ${fmt(r.q[2], 2)}, right ${fmt(r.q[3], 2)}: it moves ${r.action}; in the twin it moves ${r.twin.action}.` });
+      const qText = `${agent}: Q up ${fmt(r.q[0], 2)}, down ${fmt(r.q[1], 2)}, left ${fmt(r.q[2], 2)}, right ${fmt(r.q[3], 2)}: it moves ${r.action}; in the twin it moves ${r.twin.action}.`;
+      const quiet = Object.entries(r.at_or_below_zero).map(([hook, n]) => `${hook} ${n} of ${r.layers[hook].length}`).join(", ");
+      const countsText = `Units at or below zero: ${quiet}.`;
       const maps = Object.keys(r.layers).map((hook) => {
         const key = `${agent}|${hook}|${sorted}|${r.layers[hook].length}`;
         const kept = drawn.get(key);
@@ -257,8 +264,14 @@ export async function mountInside(root, python) {
         drawn.set(key, map);
         return map;
       });
-      const quiet = Object.entries(r.at_or_below_zero).map(([hook, n]) => `${hook} ${n} of ${r.layers[hook].length}`).join(", ");
-      const counts = el("p", { class: "microscope__q microscope__quiet", text: `Units at or below zero: ${quiet}.` });
+      if (!rebuild) {
+        const section = columns.querySelector(`section[data-agent="${agent}"]`);
+        section.querySelector(".microscope__q").textContent = qText;
+        section.querySelector(".microscope__quiet").textContent = countsText;
+        continue;
+      }
+      const q = el("p", { class: "microscope__q", text: qText });
+      const counts = el("p", { class: "microscope__q microscope__quiet", text: countsText });
       columns.append(el("section", { class: "microscope__agent", "data-agent": agent }, el("h3", { text: agent }), q, counts, ...maps));
     }
     const same = rows.every((row, r) => row === twin[r]);

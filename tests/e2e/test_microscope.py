@@ -139,7 +139,14 @@ def test_inside_the_agent_draws_both_agents_and_the_twins_changes(page, site_url
     expect(lab.locator(".maze-lab__message")).to_contain_text("is a wall")
     lab.locator(".maze-board >> nth=0").locator("[data-cell='1,0']").click()
     expect(lab.locator(".maze-lab__message")).to_contain_text("The agent at (1, 0)")
-    assert page.evaluate("window.saferlhubMicroscope.lastInside.args.position") == [1, 0]
+    moved = page.evaluate("window.saferlhubMicroscope.lastInside")
+    assert moved["args"]["position"] == [1, 0]
+    # The heatmaps redrawn in place show the new state: its largest unit first.
+    planted = moved["result"]["agents"]["planted"]
+    top = planted["order"]["hidden.0"][0]
+    assert f"unit {top}:" in first.get_attribute("data-detail")
+    assert float(first.get_attribute("data-value")) == planted["layers"]["hidden.0"][top]
+    expect(lab.locator(".microscope__q >> nth=0")).to_contain_text(f"it moves {planted['action']}")
 
 
 def test_which_cells_matter_checks_completeness_and_its_claims(page, site_url):
