@@ -11,9 +11,10 @@ import { el, fmt, labelColumns, markBusy } from "./dom.js";
 import { lineChart } from "./chart.js";
 import { intervalChart } from "./maze-interval-chart.js";
 import { readNumber } from "./number-field.js";
-import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { ModelError, loadAgents, modelSession, runStepper } from "./onnx.js";
 import { PythonStopped } from "./python-client.js";
 
+const PAGE = "saferlhub.maze.microscope_training";
 const LAYERS = ["hidden.0", "hidden.1", "hidden.2", "hidden.3"];
 const CONCEPTS = [
   ["protrusion", "a one-block protrusion anywhere"],
@@ -65,6 +66,10 @@ function frame(root, python) {
       markBusy(runButton, true);
       const t0 = performance.now();
       try {
+        // Load the task's networks while Python prepares the run (its worker runs meanwhile);
+        // runStepper's calls take the same sessions, and report any failure themselves.
+        const names = await python.call(`${PAGE}.networks`, { task, args });
+        for (const name of names) modelSession(lab.agents, name).catch(() => {});
         const ran = await runStepper(python, task, args, { agents: lab.agents, onProgress, shouldStop: () => stopRequested });
         lab.lastMs = performance.now() - t0;
         lab.lastTiming = ran.timing; // Python's turns vs onnxruntime-web's (the timing print)

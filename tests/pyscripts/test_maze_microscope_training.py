@@ -303,3 +303,25 @@ def test_the_last_checkpoint_is_the_final_network(network):
         pairs = zip(q_last, q_final, strict=True)
         gaps = [abs(a - b) for x, y in pairs for a, b in zip(x, y, strict=True)]
         assert max(gaps) < 1e-4, agent
+
+
+def test_networks_names_exactly_the_files_a_run_calls(network):
+    """The page loads these while Python prepares the run."""
+    from saferlhub.maze.network_calls import drive
+
+    cards = {agent: card(agent) for agent in ("natural", "planted", "remedy")}
+    for task, make, args in [
+        ("microscope.training", microscope_training.TrainingRun, {"cards": cards, "mazes": 10}),
+        ("microscope.probes", microscope_training.ProbeRun, {"card": cards["remedy"], "count": 40}),
+    ]:
+        called = set()
+
+        def recording(call, called=called):
+            called.add(call.model)
+            return network(call)
+
+        drive(make(**args).steps(), recording)
+        names = microscope_training.networks(task, args)
+        assert len(names) == len(set(names)) and set(names) == called, task
+    assert len(microscope_training.networks("microscope.training", {"cards": cards})) == 23
+    assert microscope_training.networks("microscope.training", {"cards": {}}) == []

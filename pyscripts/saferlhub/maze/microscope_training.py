@@ -241,7 +241,7 @@ class TrainingRun:
                 return f"unknown layer {layer!r}"
         return None
 
-    def _plan(self) -> tuple[dict[str, list[int]], dict[tuple[str, int], tuple[str, int]]]:
+    def plan(self) -> tuple[dict[str, list[int]], dict[tuple[str, int], tuple[str, int]]]:
         """(steps each agent runs itself, {(agent, step): (agent, step) whose file it shares})."""
         owner_of: dict[str, tuple[str, int]] = {}
         runs: dict[str, list[int]] = {}
@@ -272,7 +272,7 @@ class TrainingRun:
     def steps(self):
         if problem := self.refused():
             return {"refused": problem}
-        runs, shared = self._plan()
+        runs, shared = self.plan()
         pool = _pool(self.probe_mazes, 0) if self.probe else None
         # --8<-- [start:training]
         sweeps = {
@@ -372,6 +372,25 @@ def training_findings(result: Mapping) -> list[str]:
             )
         out.append(text)
     return out
+
+
+def networks(task: str, args: Mapping) -> list[str]:
+    """The network files a page's task will call, so that the page can load them while
+    Python prepares the run (`docs/js/onnx.js` keeps one session per name)."""
+    if task == "microscope.probes":
+        model = Model.from_card(args["card"])
+        return [model.name, model.random_init().name]
+    run = TrainingRun(**args)
+    if run.refused():
+        return []
+    steps, _ = run.plan()
+    names = []
+    for agent, card in run.cards.items():
+        final = Model.from_card(card)
+        for entry in card["files"]["checkpoints"]:
+            if entry["global_step"] in steps[agent]:
+                names.append(final.with_file(entry["path"]).name)
+    return names
 
 
 def start(task: str, args: Mapping):
