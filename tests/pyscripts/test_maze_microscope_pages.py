@@ -180,3 +180,53 @@ def test_the_default_twin_removes_the_first_wall_the_editor_allows():
     twin = microscope_pages.default_twin(BAD1)
     assert twin["cell"] == [0, 1]  # bad1's first wall, reading row by row
     assert twin["maze"] == ["..H....", *BAD1[1:]]
+
+
+def test_top_states_ranks_a_fixed_seeded_pool_of_training_states(network):
+    args = {"card": TINY, "hook": "hidden.1", "unit": 2, "size": 40, "seed": 5}
+    got = through_sessions("microscope.top_states", args, network)
+    assert got["refused"] is None and got["pool"] == 40 and len(got["states"]) == 5
+    pool = microscope_pages.training_pool(40, 5)
+    assert pool == microscope_pages.training_pool(40, 5)  # seeded: the same pool each time
+    _, cache = drive(
+        hooks.run_with_cache(hooks.Model.from_card(TINY), hooks.encode_states(pool)), network
+    )
+    values = sorted((row[2] for row in cache["hidden.1"]), reverse=True)
+    assert [s["value"] for s in got["states"]] == pytest.approx(values[:5], abs=1e-6)
+    assert got["positive"] == sum(v > 0 for v in values)
+    for state in got["states"]:  # each a training state the agent can stand in
+        maze = parse_maze("\n".join(state["maze"]))
+        assert microscope_pages.open_for_agent(maze, tuple(state["position"])) is None
+    # A second unit of the same agent reads the cached pool: no network call at all.
+    again = stepper.start("microscope.top_states", {**args, "unit": 0})
+    assert again["done"] and again["result"]["unit"] == 0
+    bad = through_sessions("microscope.top_states", {**args, "unit": 99}, network)
+    assert bad["refused"] == "hidden.1 has units 0 to 5, not 99."
+
+
+def test_patching_runs_on_two_mazes_the_reader_makes(network):
+    pair = microscope_pages.protrusion_pair(0)
+    made = through_sessions(
+        "microscope.patching",
+        {"card": TINY, "groups": 2, "mazes": [pair["training"], pair["protrusion"]]},
+        network,
+    )
+    seeded = through_sessions(
+        "microscope.patching", {"card": TINY, "groups": 2, "seed": 0}, network
+    )
+    assert made["pair"] == {**pair, "seed": None}
+    assert made["patches"] == seeded["patches"] and made["units"] == seeded["units"]
+    # The editor's parser messages, and the pair's own checks.
+    short = through_sessions(
+        "microscope.patching",
+        {"card": TINY, "mazes": [pair["training"][:6], pair["protrusion"]]},
+        network,
+    )
+    assert short["refused"] == "The first maze: expected 7 rows, got 6"
+    same = microscope_pages.custom_pair(pair["training"], pair["training"])
+    assert same == {"ok": False, "error": "The two mazes are the same: change a cell of one."}
+    no_human = [row.replace("H", ".") for row in pair["protrusion"]]
+    assert (
+        "no human can be reached"
+        in microscope_pages.custom_pair(pair["training"], no_human)["error"]
+    )

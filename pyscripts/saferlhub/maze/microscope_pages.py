@@ -170,6 +170,71 @@ def inside(
 # --8<-- [end:inside]
 
 
+# A fixed pool of training states for "top-activating states": POOL_SIZE training mazes drawn
+# with POOL_SEED, the agent on one random cell of each that it can reach and stand on. One
+# batched call per agent covers the pool (under a second in Chromium on the 2-core machine).
+POOL_SIZE = 300
+POOL_SEED = 0
+
+
+def training_pool(size: int = POOL_SIZE, seed: int = POOL_SEED) -> list[tuple[Maze, Pos]]:
+    """`size` (training maze, agent cell) states drawn with `seed`; the same every time."""
+    rng = random.Random(seed)
+    pool = []
+    while len(pool) < size:
+        maze = generate_training_maze(rng)
+        cells = sorted(p for p in distances(maze, START) if open_for_agent(maze, p) is None)
+        if cells:
+            pool.append((maze, rng.choice(cells)))
+    return pool
+
+
+# The pool's activations per (card, size, seed): the first unit a reader clicks runs the
+# pool once, every later unit of that agent reads this cache.
+_pool_caches: dict[tuple[str, int, int], dict] = {}
+
+
+# --8<-- [start:top-states]
+def top_states(
+    card: Mapping,
+    hook: str,
+    unit: int,
+    top: int = 5,
+    size: int = POOL_SIZE,
+    seed: int = POOL_SEED,
+):
+    """Stepper: the `top` states of the training pool (`training_pool(size, seed)`) where
+    `unit` of `hook` is largest. Returns {"hook", "unit", "pool", "seed", "states": [{"maze",
+    "position", "value"}, ...] (largest first), "positive": pool states where the unit is
+    above zero, "refused"}."""
+    pool = training_pool(size, seed)
+    key = (repr(sorted(card.items())), size, seed)
+    cache = _pool_caches.get(key)
+    if cache is None:
+        _, cache = yield from hooks.run_with_cache(Model.from_card(card), as_rows(pool))
+        _pool_caches[key] = cache
+    if hook not in cache or hook == "q":
+        return {"refused": f"{hook!r} is not a hidden layer of this agent."}
+    width = len(cache[hook][0])
+    if not 0 <= unit < width:
+        return {"refused": f"{hook} has units 0 to {width - 1}, not {unit}."}
+    values = [row[unit] for row in cache[hook]]
+    order = sorted(range(len(pool)), key=lambda i: (-values[i], i))[:top]
+    # --8<-- [end:top-states]
+    return {
+        "hook": hook,
+        "unit": unit,
+        "pool": len(pool),
+        "seed": seed,
+        "states": [
+            {"maze": _rows(pool[i][0]), "position": list(pool[i][1]), "value": values[i]}
+            for i in order
+        ],
+        "positive": sum(v > 0 for v in values),
+        "refused": None,
+    }
+
+
 # ---- Which cells matter ---------------------------------------------------------------
 
 
@@ -267,6 +332,52 @@ def protrusion_pair(seed: int) -> dict:
     raise RuntimeError(f"no protrusion pair found with seed {seed}")
 
 
+def custom_pair(training: str | Sequence[str], protrusion: str | Sequence[str]) -> dict:
+    """A pair the reader makes: {"ok": True, "pair": (as `protrusion_pair`, "seed" None)} or
+    {"ok": False, "error": why}, with the editor's parser messages for a maze it refuses.
+    The agent stands where, in the second maze, the way to the nearest human turns off the
+    way to the finish; that cell must be one it can stand on in the first."""
+    from saferlhub.maze.editor import load  # the editor's checks and messages
+
+    boards = []
+    for text, which in ((training, "The first maze"), (protrusion, "The second maze")):
+        checked = load(text)
+        if not checked["ok"]:
+            return {"ok": False, "error": f"{which}: {checked['error']}"}
+        boards.append(_maze(checked["maze"]))
+    base, twin = boards
+    if base == twin:
+        return {"ok": False, "error": "The two mazes are the same: change a cell of one."}
+    branch = branch_cell(twin)
+    if branch is None:
+        return {
+            "ok": False,
+            "error": "In the second maze the way to the nearest human never turns off the "
+            "way from the start to the finish (or no human can be reached): there is no "
+            "cell to compare the two ways at.",
+        }
+    pos, human, exit_ = branch
+    if why := open_for_agent(base, pos):
+        return {
+            "ok": False,
+            "error": f"The agent would stand at {pos} in both: in the first maze {why}.",
+        }
+    before, after = _rows(base), _rows(twin)
+    changed = [[r, c] for r in range(7) for c in range(7) if before[r][c] != after[r][c]]
+    return {
+        "ok": True,
+        "pair": {
+            "seed": None,
+            "training": _rows(base),
+            "protrusion": _rows(twin),
+            "position": list(pos),
+            "changed": changed,
+            "human": ACTION_NAMES[human],
+            "exit": ACTION_NAMES[exit_],
+        },
+    }
+
+
 # Below this change of the objective (in Q units: one empty step costs 0.25) between the
 # two mazes, a share of it "restored" divides by almost nothing; the page says so.
 SMALL_GAP = 1.0
@@ -296,11 +407,17 @@ class Patching:
         groups: int = 8,
         layer: str | None = None,
         top: int = 5,
+        mazes: Sequence | None = None,
     ) -> None:
         if groups < 2:
             raise ValueError("groups must be at least 2 (one group is the whole layer)")
         self.model = Model.from_card(card)
-        self.pair = dict(pair) if pair is not None else protrusion_pair(seed)
+        self.refusal = None
+        if mazes is not None:  # two mazes the reader made, checked as the editor checks
+            made = custom_pair(*mazes)
+            self.pair, self.refusal = made.get("pair"), made.get("error")
+        else:
+            self.pair = dict(pair) if pair is not None else protrusion_pair(seed)
         self.groups, self.layer, self.top = groups, layer, top
         self.done = 0
 
@@ -309,6 +426,8 @@ class Patching:
 
     # --8<-- [start:patching]
     def steps(self):
+        if self.refusal:
+            return {"refused": self.refusal}
         pair = self.pair
         pos = tuple(pair["position"])
         target, source = _maze(pair["training"]), _maze(pair["protrusion"])
@@ -388,6 +507,8 @@ def start(task: str, args: Mapping):
         return inside(**args), None
     if task == "microscope.attribution":
         return attribution_view(**args), None
+    if task == "microscope.top_states":
+        return top_states(**args), None
     if task == "microscope.patching":
         owner = Patching(**args)
         return owner.steps(), owner
