@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from playwright.sync_api import expect
+
+QUIZ = Path(__file__).resolve().parents[2] / "docs" / "learn" / "quiz.yml"
 
 pytestmark = pytest.mark.e2e
 
@@ -35,11 +40,12 @@ def test_answers_are_explained_scored_and_kept(page, site_url):
     predict.get_by_label("right").check()
     predict.locator(".quiz__check").click()
     expect(predict).to_have_attribute("data-state", "right")
-    expect(score).to_contain_text("Answered 3 of 32; 2 right.")
+    questions = len(yaml.safe_load(QUIZ.read_text(encoding="utf-8")))
+    expect(score).to_contain_text(f"Answered 3 of {questions}; 2 right.")
 
     page.reload()
     expect(page.locator(".quiz__score")).to_contain_text(
-        "Answered 3 of 32; 2 right.", timeout=30_000
+        f"Answered 3 of {questions}; 2 right.", timeout=30_000
     )
     expect(question(page, "bellman-backup").locator(".quiz__input")).to_have_value("0,73")
     page.locator(".quiz__reset").click()
