@@ -98,8 +98,9 @@ def test_the_service_worker_precaches_the_core_and_knows_the_on_demand_files(tmp
     assert '["assets/models/agent/q.onnx"]' in sw
     # The revision the worker checks a handed-over copy against is the one it stores.
     wasm = site / "assets/vendor/pyodide/pyodide.asm.wasm"
-    assert result["on_demand"]["assets/vendor/pyodide/pyodide.asm.wasm"] == (
-        hashlib.sha256(wasm.read_bytes()).hexdigest()[:16]
+    assert (
+        result["on_demand"]["assets/vendor/pyodide/pyodide.asm.wasm"]
+        == (hashlib.sha256(wasm.read_bytes()).hexdigest()[:16])
     )
     (site / "assets/vendor/pyodide/pyodide.mjs").write_text("export const changed = 1")
     again = service_worker.build_service_worker(site)
