@@ -147,7 +147,7 @@ function unitHeatmap(agent, hook, values, order, sorted) {
   const { units, describe, domain } = unitView(agent, hook, values, order, sorted);
   const rows = [];
   for (let i = 0; i < units.length; i += UNITS_PER_ROW) rows.push(units.slice(i, i + UNITS_PER_ROW));
-  return heatmap({
+  const map = heatmap({
     caption: `${agent}, ${hook}: ${values.length} units${sorted ? ", largest activation first" : ", in unit order"}`,
     rows: rows.map((r, i) => (sorted ? `#${i * UNITS_PER_ROW + 1}` : `${r[0]}`)),
     cols: Array.from({ length: UNITS_PER_ROW }, (_, c) => `+${c}`),
@@ -158,6 +158,10 @@ function unitHeatmap(agent, hook, values, order, sorted) {
     kind: "units",
     tableClass: "microscope__units",
   });
+  map.dataset.agent = agent;
+  map.dataset.hook = hook;
+  map.querySelectorAll("td[data-row]").forEach((td, i) => (td.dataset.unit = String(units[i])));
+  return map;
 }
 
 /** The same heatmap with new values, its cells updated in place (as heatmap.js draws them):
@@ -172,6 +176,7 @@ function refreshUnitHeatmap(element, agent, hook, values, order, sorted) {
     td.setAttribute("aria-label", `${shortNumber(x)}: ${about}`);
     td.dataset.detail = about;
     td.dataset.value = String(x);
+    td.dataset.unit = String(units[i]);
     td.textContent = shortNumber(x);
     td.style.background = background;
     td.style.color = color;
@@ -188,6 +193,7 @@ export async function mountInside(root, python) {
   const orderSelect = el("select", { id: "microscope-order" }, el("option", { value: "unit", text: "unit number" }), el("option", { value: "activation", text: "activation, largest first" }));
   const columns = el("div", { class: "microscope__columns" });
   const differences = el("div", { class: "microscope__differences" });
+  const topStates = el("div", { class: "microscope__top-states" }, el("p", { class: "maze-lab__facts", text: "Press a unit of a heatmap (Enter or Space on the focused unit) to see the training states where it is largest." }));
   const from = el("p", { class: "maze-lab__facts" });
   root.replaceChildren(
     from,
@@ -204,6 +210,8 @@ export async function mountInside(root, python) {
     columns,
     el("h3", { text: "The units that change most in the twin" }),
     differences,
+    el("h3", { text: "Where a unit is largest in training" }),
+    topStates,
   );
   let rows = null;
   let twin = null;
@@ -297,6 +305,49 @@ export async function mountInside(root, python) {
     table.append(body);
     differences.append(scrolls(table, "The units that change most (scrolls sideways)"), ...counts);
   }
+
+  /** The training states of the page's fixed pool where one unit is largest, as small boards. */
+  async function showTopStates(agent, hook, unit) {
+    const got = await lab.run("microscope.top_states", { card: lab.card(agent), hook, unit });
+    if (!got) return;
+    if (got.refused) {
+      lab.say(got.refused, "refused");
+      return;
+    }
+    window.saferlhubMicroscope.lastTopStates = { args: { agent, hook, unit }, result: got, ms: lab.lastTiming.totalMs };
+    lab.say(`${agent} ${hook} unit ${unit}: the training states where it is largest. Timing: ${fmt(lab.lastTiming.totalMs, 0)} ms.`);
+    const figures = got.states.map((state, i) => {
+      const thumb = createBoard({ label: `Training state ${i + 1}: the agent at ${cellText(state.position)}, ${hook} unit ${unit} ${fmt(state.value, 3)}` });
+      thumb.render(state.maze, { agent: state.position });
+      return el("figure", { class: "maze-lab__boardbox microscope__thumb", style: "width: 7.5rem; margin: 0" }, thumb.element, el("figcaption", { text: `#${i + 1}: ${fmt(state.value, 3)}` }));
+    });
+    topStates.replaceChildren(
+      el("p", {
+        class: "maze-lab__facts microscope__top-summary",
+        text:
+          `${agent}, ${hook}, unit ${unit}: the ${got.states.length} of ${got.pool} training states (training mazes drawn with seed ${got.seed}, the agent on a random cell it can reach) ` +
+          `where the unit is largest, largest first. It is above zero in ${got.positive} of the ${got.pool}.`,
+      }),
+      el("div", { style: "display: flex; flex-wrap: wrap; gap: 0.5rem" }, ...figures),
+    );
+  }
+
+  const unitAt = (target) => {
+    const td = target.closest?.("td[data-unit]");
+    const map = td?.closest(".saferlhub-heatmap");
+    return td && map ? [map.dataset.agent, map.dataset.hook, Number(td.dataset.unit)] : null;
+  };
+  columns.addEventListener("click", (event) => {
+    const unit = unitAt(event.target);
+    if (unit) showTopStates(...unit);
+  });
+  columns.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const unit = unitAt(event.target);
+    if (!unit) return;
+    event.preventDefault();
+    showTopStates(...unit);
+  });
 
   async function moveAgent(r, c) {
     const previous = position;
@@ -492,6 +543,18 @@ export async function mountPatching(root, python) {
   const tableBox = el("div");
   const chartBox = el("div", { class: "microscope__chart" });
   const unitsBox = el("div");
+  const mazeBox = (id) => el("textarea", { id, rows: "7", cols: "9", spellcheck: "false", autocapitalize: "off", autocomplete: "off", style: "font-family: var(--md-code-font-family, monospace)" });
+  const ownTraining = mazeBox("microscope-own-training");
+  const ownTwin = mazeBox("microscope-own-twin");
+  const useButton = el("button", { type: "button", class: "md-button", text: "Use these mazes" });
+  const own = el(
+    "div",
+    { class: "microscope__own" },
+    el("h3", { text: "Your own pair" }),
+    el("p", { class: "maze-lab__facts", text: "Seven rows of seven symbols: # wall, . open, C crop, H human, F finish. The first maze is the target, the second the source." }),
+    el("div", { class: "maze-lab__main" }, labelled("microscope-own-training", "First maze (target) ", ownTraining), labelled("microscope-own-twin", "Second maze (source) ", ownTwin)),
+    el("div", { class: "maze-lab__controls" }, useButton),
+  );
   root.replaceChildren(
     el(
       "div",
@@ -506,6 +569,7 @@ export async function mountPatching(root, python) {
     chartBox,
     tableBox,
     unitsBox,
+    own,
   );
   let agent = null;
   const chart = lineChart(chartBox, {
@@ -517,7 +581,8 @@ export async function mountPatching(root, python) {
     series: ["hidden.0", "hidden.1", "hidden.2", "hidden.3"].map((label, i) => ({ label, ...LAYER_COLOURS[i] })),
   });
 
-  async function patch() {
+  /** Patch the seeded pair, or with `mazes` two mazes the reader wrote. */
+  async function patch({ mazes = null } = {}) {
     const s = readNumber(seed, { name: "The pair's seed", low: 0, high: 100000, whole: true });
     const g = readNumber(groups, { name: "Groups", low: 2, high: 32, whole: true });
     const bad = [s, g].find((x) => x.error);
@@ -528,14 +593,24 @@ export async function mountPatching(root, python) {
     }
     markBusy(runButton, true);
     progress.value = 0;
-    const got = await lab.run("microscope.patching", { card: lab.card(agent.value), seed: s.value, groups: g.value }, { onProgress: (p) => (progress.value = p.done) });
+    const which = mazes ? { mazes } : { seed: s.value };
+    const got = await lab.run("microscope.patching", { card: lab.card(agent.value), ...which, groups: g.value }, { onProgress: (p) => (progress.value = p.done) });
     markBusy(runButton, false);
     if (!got) {
       if (root.dataset.state === "stopped") lab.say("Stopped: the last results stay as they were.", "refused");
       return;
     }
+    if (got.refused) {
+      lab.say(got.refused, "refused");
+      (got.refused.includes("second maze") ? ownTwin : ownTraining).focus();
+      return;
+    }
     progress.value = 4;
-    window.saferlhubMicroscope.lastPatching = { args: { agent: agent.value, seed: s.value, groups: g.value }, result: got };
+    if (!mazes) {
+      ownTraining.value = got.pair.training.join("\n");
+      ownTwin.value = got.pair.protrusion.join("\n");
+    }
+    window.saferlhubMicroscope.lastPatching = { args: { agent: agent.value, ...which, groups: g.value }, result: got };
     render(got, g.value);
   }
 
@@ -545,7 +620,7 @@ export async function mountPatching(root, python) {
     trainingBoard.render(pair.training, { agent: pair.position, marked: changed, markedLabel: "differs in the twin" });
     twinBoard.render(pair.protrusion, { agent: pair.position, marked: changed, markedLabel: "differs from the training maze" });
     const what = `Q(${got.objective.action}) − Q(${got.objective.minus})`;
-    lab.say(`${agent.value}, pair ${pair.seed}: ${got.patches.length} layer and group patches and ${got.width} single-unit patches in ${fmt(lab.lastTiming.totalMs, 0)} ms.`);
+    lab.say(`${agent.value}, ${pair.seed === null ? "your two mazes" : `pair ${pair.seed}`}: ${got.patches.length} layer and group patches and ${got.width} single-unit patches in ${fmt(lab.lastTiming.totalMs, 0)} ms.`);
     summary.textContent =
       `At ${cellText(pair.position)} the way to the nearest human starts ${got.objective.action}, the way to the finish ${got.objective.minus}. ` +
       `${what} is ${fmt(got.clean, 3)} in the training maze (${agent.value} moves ${got.clean_action}) and ${fmt(got.source, 3)} in the twin (it moves ${got.source_action}). ` +
@@ -591,7 +666,8 @@ export async function mountPatching(root, python) {
     );
   }
 
-  runButton.addEventListener("click", patch);
+  runButton.addEventListener("click", () => patch());
+  useButton.addEventListener("click", () => patch({ mazes: [ownTraining.value, ownTwin.value] }));
 
   await boot(root, python, lab, async () => {
     agent = agentSelect("microscope-agent", lab.agents, "planted");

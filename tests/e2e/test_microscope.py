@@ -246,3 +246,57 @@ def test_a_maze_picked_in_play_and_edit_carries_over(page, site_url):
     shown = page.evaluate("window.saferlhubMicroscope.lastAttribution")
     assert shown["args"]["maze"] == bad2
     expect(lab.locator(".maze-lab__facts")).to_contain_text("the maze you last used in Play")
+
+
+def test_inside_shows_the_training_states_where_a_pressed_unit_is_largest(page, site_url):
+    from saferlhub.maze import microscope_pages
+
+    lab = open_page(page, site_url, "inside")
+    # Keyboard: focus a unit of the planted agent's hidden.2 and press Enter.
+    unit = lab.locator('.saferlhub-heatmap[data-hook="hidden.2"] td[data-unit] >> nth=3')
+    unit.focus()
+    page.keyboard.press("Enter")
+    expect(lab.locator(".microscope__top-summary")).to_contain_text("unit 3")
+    expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
+    shown = page.evaluate("window.saferlhubMicroscope.lastTopStates")
+    assert shown["args"] == {"agent": "planted", "hook": "hidden.2", "unit": 3}
+    expected = cpython(microscope_pages.top_states(cards()["planted"], "hidden.2", 3))
+    close(shown["result"], json.loads(json.dumps(expected)))
+    assert shown["result"]["pool"] == microscope_pages.POOL_SIZE == 300  # the page's text
+    print(f"first unit pressed: {shown['ms']:.0f} ms in Chromium")  # measured, not asserted
+    expect(lab.locator(".microscope__thumb")).to_have_count(5)
+    expect(lab.locator(".microscope__thumb figcaption >> nth=0")).to_have_text(
+        f"#1: {expected['states'][0]['value']:.3f}"
+    )
+    # A second unit of the same agent: a click, answered from the pool already run.
+    lab.locator('.saferlhub-heatmap[data-hook="hidden.0"] td[data-unit] >> nth=0').click()
+    expect(lab.locator(".microscope__top-summary")).to_contain_text("hidden.0, unit 0")
+
+
+def test_activation_patching_runs_on_two_mazes_the_reader_writes(page, site_url):
+    from saferlhub.maze import microscope_pages
+
+    lab = open_page(page, site_url, "patching")
+    seeded = microscope_pages.protrusion_pair(0)
+    # Prefilled with the seeded pair.
+    expect(lab.locator("#microscope-own-training")).to_have_value("\n".join(seeded["training"]))
+    expect(lab.locator("#microscope-own-twin")).to_have_value("\n".join(seeded["protrusion"]))
+    lab.locator("#microscope-groups").fill("2")
+    # A maze the parser refuses: its message, and the results stay.
+    lab.locator("#microscope-own-training").fill("\n".join(seeded["training"][:6]))
+    lab.get_by_role("button", name="Use these mazes").click()
+    expect(lab.locator(".maze-lab__message")).to_have_text("The first maze: expected 7 rows, got 6")
+    # Another pair, written in: patched as CPython patches it.
+    other = microscope_pages.protrusion_pair(1)
+    lab.locator("#microscope-own-training").fill("\n".join(other["training"]))
+    lab.locator("#microscope-own-twin").fill("\n".join(other["protrusion"]))
+    lab.get_by_role("button", name="Use these mazes").click()
+    expect(lab.locator(".maze-lab__message")).to_contain_text("your two mazes")
+    shown = page.evaluate("window.saferlhubMicroscope.lastPatching")
+    mazes = ["\n".join(other["training"]), "\n".join(other["protrusion"])]
+    assert shown["args"] == {"agent": "planted", "mazes": mazes, "groups": 2}
+    planted = cards()["planted"]
+    expected = cpython(microscope_pages.Patching(planted, groups=2, mazes=mazes).steps())
+    close(shown["result"], json.loads(json.dumps(expected)))
+    assert shown["result"]["pair"] == {**other, "seed": None}
+    expect(lab.locator(".microscope__patches tbody tr")).to_have_count(4 * 3)
