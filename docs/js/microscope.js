@@ -319,7 +319,7 @@ export async function mountInside(root, python) {
     const figures = got.states.map((state, i) => {
       const thumb = createBoard({ label: `Training state ${i + 1}: the agent at ${cellText(state.position)}, ${hook} unit ${unit} ${fmt(state.value, 3)}` });
       thumb.render(state.maze, { agent: state.position });
-      return el("figure", { class: "maze-lab__boardbox microscope__thumb", style: "width: 7.5rem; margin: 0" }, thumb.element, el("figcaption", { text: `#${i + 1}: ${fmt(state.value, 3)}` }));
+      return el("figure", { class: "microscope__thumb", style: "flex: 0 0 7.5rem; margin: 0; text-align: center" }, thumb.element, el("figcaption", { text: `#${i + 1}: ${fmt(state.value, 3)}` }));
     });
     topStates.replaceChildren(
       el("p", {
