@@ -36,6 +36,8 @@ export function createBoard({ label, editable = false, onActivate, onSet } = {})
         class: "maze-cell",
         "data-cell": key(r, c),
         tabindex: editable && r === 0 && c === 0 ? "0" : "-1",
+        // Named before the first maze is drawn (render() then says what the cell holds).
+        "aria-label": `row ${r}, column ${c}: no maze drawn yet`,
       });
       cells.push(cell);
       grid.append(cell);

@@ -49,6 +49,7 @@ def test_other_pages_never_download_onnxruntime_or_models(page, site_url, path):
     assert not [u for u in urls if any(m in u for m in ORT_MARKERS)]
 
 
+@pytest.mark.cold_profile  # counts what a visit fetches: nothing may come from an earlier test
 def test_the_runtime_loads_while_python_starts_and_the_first_run_shows_the_failure(page, site_url):
     from saferlhub.maze.generators import failure_maze
     from saferlhub.maze.grid import render_maze
