@@ -8,7 +8,7 @@
 
 import { el, labelColumns, markBusy } from "./dom.js";
 import { intervalChart } from "./maze-interval-chart.js";
-import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { loadAgents, problemText, runStepper } from "./onnx.js";
 import { PythonStopped } from "./python-client.js";
 
 const TASK = "detection.scoreboard";
@@ -140,7 +140,7 @@ export async function mountMazeDetection(root, python) {
       }
     } catch (err) {
       root.dataset.state = "error";
-      if (!(err instanceof PythonStopped)) problems.textContent = err instanceof ModelError ? err.message : `Something failed: ${err.message ?? err}`;
+      if (!(err instanceof PythonStopped)) problems.textContent = problemText(err);
     } finally {
       running = false;
       markBusy(runButton, false);
@@ -160,6 +160,6 @@ export async function mountMazeDetection(root, python) {
     root.dataset.state = "ready";
   } catch (err) {
     root.dataset.state = "error";
-    problems.textContent = err instanceof ModelError ? err.message : `Something failed: ${err.message ?? err}`;
+    problems.textContent = problemText(err);
   }
 }

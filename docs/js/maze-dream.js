@@ -11,7 +11,7 @@ import { el, fmt } from "./dom.js";
 import { heatmap, scaleLegend } from "./heatmap.js";
 import { createBoard } from "./maze-board.js";
 import { SEED_MAX, readNumber } from "./number-field.js";
-import { ModelError, loadAgents, loadOrt, runStepper } from "./onnx.js";
+import { ModelError, loadAgents, loadOrt, problemText, runStepper } from "./onnx.js";
 
 const DREAM = "saferlhub.maze.dream_stepper";
 const STARTS = [
@@ -459,6 +459,6 @@ export async function mountMazeDream(root, python) {
     status.textContent = usable.length ? "Ready: choose the settings and press Dream." : "No agent can be used on this site (see below).";
   } catch (error) {
     root.dataset.state = "error";
-    problems.textContent = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+    problems.textContent = problemText(error);
   }
 }

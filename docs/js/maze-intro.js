@@ -9,7 +9,7 @@
 
 import { el, fmt } from "./dom.js";
 import { createBoard } from "./maze-board.js";
-import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { loadAgents, problemText, runStepper } from "./onnx.js";
 
 const INTRO = "saferlhub.maze.intro";
 const STEP_MS = 300;
@@ -221,7 +221,7 @@ async function mountVersus(root, python) {
       root.dataset.state = "ready";
     } catch (error) {
       root.dataset.state = "error";
-      problems.textContent = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+      problems.textContent = problemText(error);
     } finally {
       newButton.disabled = replayButton.disabled = false;
     }
@@ -247,7 +247,7 @@ export async function mountMazeIntro(article, python) {
       if (root.dataset.state === "loading") root.dataset.state = "ready";
     } catch (error) {
       root.dataset.state = "error";
-      root.append(el("p", { class: "maze-lab__problems", role: "alert", text: error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}` }));
+      root.append(el("p", { class: "maze-lab__problems", role: "alert", text: problemText(error) }));
     }
   }
 }

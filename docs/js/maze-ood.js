@@ -10,7 +10,7 @@ import { count, el, labelColumns } from "./dom.js";
 import { intervalChart } from "./maze-interval-chart.js";
 import { assetUrl } from "./assets.js";
 import { SEED_MAX, readNumber } from "./number-field.js";
-import { ModelError, loadAgents, loadOrt, runStepper } from "./onnx.js";
+import { ModelError, loadAgents, loadOrt, problemText, runStepper } from "./onnx.js";
 
 const OOD = "saferlhub.maze.ood";
 const WORST_SHOWN = 3; // per agent and distribution
@@ -358,6 +358,6 @@ export async function mountMazeOod(root, python) {
   } catch (error) {
     root.dataset.state = "error";
     status.textContent = "The tests cannot start.";
-    problems.textContent = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+    problems.textContent = problemText(error);
   }
 }

@@ -12,7 +12,7 @@
 
 import { el, fmt, markBusy } from "./dom.js";
 import { createBoard } from "./maze-board.js";
-import { ModelError, loadAgents, loadOrt, modelSession, runStepper } from "./onnx.js";
+import { loadAgents, loadOrt, modelSession, problemText, runStepper } from "./onnx.js";
 import { PythonStopped } from "./python-client.js";
 
 const EDITOR = "saferlhub.maze.editor";
@@ -225,7 +225,7 @@ export async function mountMazePlay(root, python) {
   }
 
   function showError(error) {
-    const text = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+    const text = problemText(error);
     agentProblems.textContent = text;
   }
 

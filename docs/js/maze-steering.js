@@ -8,7 +8,7 @@
 import { el, labelColumns, markBusy } from "./dom.js";
 import { createBoard } from "./maze-board.js";
 import { readNumber } from "./number-field.js";
-import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { loadAgents, problemText, runStepper } from "./onnx.js";
 import { PythonStopped } from "./python-client.js";
 
 const AGENTS = ["planted", "natural", "remedy"];
@@ -145,7 +145,7 @@ export async function mountMazeSteering(root, python) {
       }
     } catch (err) {
       root.dataset.state = "error";
-      if (!(err instanceof PythonStopped)) problems.textContent = err instanceof ModelError ? err.message : `Something failed: ${err.message ?? err}`;
+      if (!(err instanceof PythonStopped)) problems.textContent = problemText(err);
     } finally {
       running = false;
       markBusy(runButton, false);
@@ -164,6 +164,6 @@ export async function mountMazeSteering(root, python) {
     await run();
   } catch (err) {
     root.dataset.state = "error";
-    problems.textContent = err instanceof ModelError ? err.message : `Something failed: ${err.message ?? err}`;
+    problems.textContent = problemText(err);
   }
 }

@@ -11,7 +11,7 @@ import { el, fmt, labelColumns, markBusy } from "./dom.js";
 import { lineChart } from "./chart.js";
 import { intervalChart } from "./maze-interval-chart.js";
 import { readNumber } from "./number-field.js";
-import { ModelError, loadAgents, modelSession, runStepper } from "./onnx.js";
+import { loadAgents, modelSession, problemText, runStepper } from "./onnx.js";
 import { PythonStopped } from "./python-client.js";
 
 const PAGE = "saferlhub.maze.microscope_training";
@@ -78,7 +78,7 @@ function frame(root, python) {
       } catch (error) {
         root.dataset.state = "error";
         if (!(error instanceof PythonStopped)) {
-          problems.textContent = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+          problems.textContent = problemText(error);
         }
         return undefined;
       } finally {
@@ -102,7 +102,7 @@ async function boot(root, python, lab, start) {
     await start();
   } catch (error) {
     root.dataset.state = "error";
-    lab.problems.textContent = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+    lab.problems.textContent = problemText(error);
   }
 }
 

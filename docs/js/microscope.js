@@ -12,7 +12,7 @@ import { colourAt, heatmap, scaleLegend, shortNumber } from "./heatmap.js";
 import { lineChart } from "./chart.js";
 import { createBoard } from "./maze-board.js";
 import { readNumber } from "./number-field.js";
-import { ModelError, loadAgents, runStepper } from "./onnx.js";
+import { loadAgents, problemText, runStepper } from "./onnx.js";
 import { PythonStopped } from "./python-client.js";
 
 const EDITOR = "saferlhub.maze.editor";
@@ -98,7 +98,7 @@ function frame(root, python) {
       } catch (error) {
         root.dataset.state = "error";
         if (!(error instanceof PythonStopped)) {
-          problems.textContent = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+          problems.textContent = problemText(error);
         }
         return undefined;
       } finally {
@@ -125,7 +125,7 @@ async function boot(root, python, lab, start) {
     if (root.dataset.state !== "error") root.dataset.state = "ready";
   } catch (error) {
     root.dataset.state = "error";
-    lab.problems.textContent = error instanceof ModelError ? error.message : `Something failed: ${error.message ?? error}`;
+    lab.problems.textContent = problemText(error);
   }
 }
 

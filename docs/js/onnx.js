@@ -23,6 +23,11 @@ export class ModelError extends Error {
   }
 }
 
+/** What a maze page says when a run fails: a ModelError's own advice, else the error. */
+export function problemText(error) {
+  return error instanceof ModelError ? error.message : `Something failed: ${error?.message ?? error}`;
+}
+
 let ortPromise = null;
 
 /** onnxruntime-web's WebAssembly threads: several only where the page is cross-origin
