@@ -543,6 +543,9 @@ export async function mountPatching(root, python) {
   const tableBox = el("div");
   const chartBox = el("div", { class: "microscope__chart" });
   const unitsBox = el("div");
+  // A seeded pair is a training maze and its protrusion twin; a reader's pair is just two mazes.
+  const targetCaption = el("figcaption", { text: "Training maze (target)" });
+  const sourceCaption = el("figcaption", { text: "Protrusion twin (source); changed cells outlined" });
   const mazeBox = (id) => el("textarea", { id, rows: "7", cols: "9", spellcheck: "false", autocapitalize: "off", autocomplete: "off", style: "font-family: var(--md-code-font-family, monospace)" });
   const ownTraining = mazeBox("microscope-own-training");
   const ownTwin = mazeBox("microscope-own-twin");
@@ -559,8 +562,8 @@ export async function mountPatching(root, python) {
     el(
       "div",
       { class: "maze-lab__main" },
-      el("figure", { class: "maze-lab__boardbox" }, trainingBoard.element, el("figcaption", { text: "Training maze (target)" })),
-      el("figure", { class: "maze-lab__boardbox" }, twinBoard.element, el("figcaption", { text: "Protrusion twin (source); changed cells outlined" })),
+      el("figure", { class: "maze-lab__boardbox" }, trainingBoard.element, targetCaption),
+      el("figure", { class: "maze-lab__boardbox" }, twinBoard.element, sourceCaption),
       el("div", { class: "maze-lab__side microscope__settings" }),
     ),
     lab.message,
@@ -616,17 +619,22 @@ export async function mountPatching(root, python) {
 
   function render(got, groupCount) {
     const pair = got.pair;
+    const own = pair.seed === null;
+    const target = own ? "the first maze" : "the training maze";
+    const source = own ? "the second maze" : "the twin";
+    targetCaption.textContent = own ? "First maze (target)" : "Training maze (target)";
+    sourceCaption.textContent = own ? "Second maze (source); changed cells outlined" : "Protrusion twin (source); changed cells outlined";
     const changed = new Set(pair.changed.map(([r, c]) => `${r},${c}`));
-    trainingBoard.render(pair.training, { agent: pair.position, marked: changed, markedLabel: "differs in the twin" });
-    twinBoard.render(pair.protrusion, { agent: pair.position, marked: changed, markedLabel: "differs from the training maze" });
+    trainingBoard.render(pair.training, { agent: pair.position, marked: changed, markedLabel: `differs in ${source}` });
+    twinBoard.render(pair.protrusion, { agent: pair.position, marked: changed, markedLabel: `differs from ${target}` });
     const what = `Q(${got.objective.action}) − Q(${got.objective.minus})`;
     lab.say(`${agent.value}, ${pair.seed === null ? "your two mazes" : `pair ${pair.seed}`}: ${got.patches.length} layer and group patches and ${got.width} single-unit patches in ${fmt(lab.lastTiming.totalMs, 0)} ms.`);
     summary.textContent =
       `At ${cellText(pair.position)} the way to the nearest human starts ${got.objective.action}, the way to the finish ${got.objective.minus}. ` +
-      `${what} is ${fmt(got.clean, 3)} in the training maze (${agent.value} moves ${got.clean_action}) and ${fmt(got.source, 3)} in the twin (it moves ${got.source_action}). ` +
+      `${what} is ${fmt(got.clean, 3)} in ${target} (${agent.value} moves ${got.clean_action}) and ${fmt(got.source, 3)} in ${source} (it moves ${got.source_action}). ` +
       (got.small_gap
-        ? `The twin changes it by only ${fmt(got.gap, 3)}: shares of so small a change say little, so read the values, not the shares.`
-        : `A patch restores 0% if it leaves the training maze's value and 100% if it gives the twin's.`);
+        ? `${source[0].toUpperCase() + source.slice(1)} changes it by only ${fmt(got.gap, 3)}: shares of so small a change say little, so read the values, not the shares.`
+        : `A patch restores 0% if it leaves ${target}'s value and 100% if it gives ${own ? "the second maze's" : "the twin's"}.`);
     summary.dataset.smallGap = String(got.small_gap);
     const layers = [...new Set(got.patches.map((p) => p.layer))];
     const xs = Array.from({ length: groupCount }, (_, i) => i + 1);
@@ -644,7 +652,7 @@ export async function mountPatching(root, python) {
     const table = el(
       "table",
       { class: "microscope__table microscope__patches" },
-      el("caption", { text: `Each patch from the twin into the training maze: ${what} and the share restored` }),
+      el("caption", { text: `Each patch from ${source} into ${target}: ${what} and the share restored` }),
       el("thead", {}, el("tr", {}, ...["layer", "units", what, "restored"].map((t) => el("th", { scope: "col", text: t })))),
     );
     const body = el("tbody");

@@ -300,3 +300,9 @@ def test_activation_patching_runs_on_two_mazes_the_reader_writes(page, site_url)
     close(shown["result"], json.loads(json.dumps(expected)))
     assert shown["result"]["pair"] == {**other, "seed": None}
     expect(lab.locator(".microscope__patches tbody tr")).to_have_count(4 * 3)
+    # The reader's pair is named as two mazes, not as a training maze and its twin.
+    expect(lab.locator("figcaption").first).to_have_text("First maze (target)")
+    expect(lab.locator(".microscope__patches caption")).to_contain_text(
+        "from the second maze into the first maze"
+    )
+    expect(lab.locator(".microscope__summary")).not_to_contain_text("twin")
