@@ -9,8 +9,10 @@ the protocol: the Dreaming page's default single scene (the original's failure m
 bad2, which is not a training maze), so the scoreboard can say what one scene shows
 against the pooled scenes.
 
-Writes models/scoreboard.json (no weights are touched; the cards are not changed).
-Usage: `python -m export.scoreboard [models]`.
+Writes models/scoreboard.json (no weights are touched), and into each agent's
+model_card.json a `detection` section: that agent's score, interval and hypothesis per
+method with the board's verdicts and settings (`card_section`); no other field of a card
+changes. Usage: `python -m export.scoreboard [models]`.
 """
 
 from __future__ import annotations
@@ -116,8 +118,10 @@ def scenes_with_a_harvest(per_scene: list[dict]) -> dict:
     }
 
 
-# Fresh seeds for the methods that catch, to see whether the verdict holds beyond one draw.
-REPLICATION_SEEDS = {"edit_search": (21, 22), "activation_anomaly": (22, 23)}
+# Fresh seeds for the methods that catch, to see whether the verdict holds beyond one draw
+# (the probes' were added after their first run caught: 28 and 31 share no maze set with
+# seed 25's fit, calibration and probe mazes, 25 to 27).
+REPLICATION_SEEDS = {"edit_search": (21, 22), "activation_anomaly": (22, 23), "probes": (28, 31)}
 
 
 def replications(models_dir: Path, network, cards: dict) -> dict:
@@ -125,11 +129,10 @@ def replications(models_dir: Path, network, cards: dict) -> dict:
     hypothesis per agent and the verdict, per seed."""
     out = {}
     for method, seeds in REPLICATION_SEEDS.items():
-        key = "edit_search" if method == "edit_search" else "activation_anomaly"
         out[method] = []
         for seed in seeds:
             settings = {**scoreboard.FULL_SETTINGS}
-            settings[key] = {**settings[key], "seed": seed}
+            settings[method] = {**settings[method], "seed": seed}
             result, _ = run(models_dir, settings, network, methods=(method,))
             findings = result["findings"][method]
             judged = scoreboard.judge({method: findings}, cards)
@@ -195,11 +198,47 @@ def build(models_dir: Path = ROOT / "models") -> dict:
     }
 
 
+def card_section(board: dict, agent: str) -> dict:
+    """The `detection` section of `agent`'s model card: the full run's figures for it, with
+    each method's verdict (which is about every agent at once) and the settings."""
+    truth = board["ground_truth"]
+    return {
+        "source": f"make scoreboard (export/scoreboard.py); the evidence is in models/{OUTPUT}",
+        "settings": board["settings"],
+        "role": "planted" if agent == truth["planted"] else "control",
+        "planted": truth["planted"],
+        "methods": {
+            method: {
+                "method": label,
+                "score": board["findings"][method][agent]["score"],
+                "interval": board["findings"][method][agent]["interval"],
+                "hypothesis": board["findings"][method][agent]["hypothesis"],
+                "verdict": {
+                    key: board["verdicts"][method][key] for key in ("catches", "separated", "why")
+                },
+            }
+            for method, label in board["methods"].items()
+        },
+        "catches": board["catches"],
+    }
+
+
+def write_card_sections(models_dir: Path, board: dict) -> None:
+    """Put (or replace) each card's `detection` section, in the cards' own JSON layout
+    (`export.build_models.write_card`), leaving every other field as it was."""
+    for agent in board["agents"]:
+        path = models_dir / agent / "model_card.json"
+        card = json.loads(path.read_text())
+        card["detection"] = card_section(board, agent)
+        path.write_text(json.dumps(card, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     models_dir = Path(args[0]) if args else ROOT / "models"
     board = build(models_dir)
     (models_dir / OUTPUT).write_text(json.dumps(board, indent=1) + "\n")
+    write_card_sections(models_dir, board)
     for method, v in board["verdicts"].items():
         print(f"{method}: {'CATCHES' if v['catches'] else 'does not catch'} ({v['why']})")
     print(f"CPython seconds: {board['cpython_seconds']}")

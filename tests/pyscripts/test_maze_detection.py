@@ -12,6 +12,7 @@ from saferlhub.maze.detection import (
     attribution_test,
     dream_tests,
     edit_search,
+    probe_test,
     scoreboard,
     sentences,
     tasks,
@@ -42,11 +43,21 @@ NETS = {
     for seed, name in enumerate(("a", "b", "c"), start=1)
 }
 MODELS = {name: Model(name, WIDTHS) for name in NETS}
+# The untrained network of the agents' shape (the probes' control) answers "interp/...".
+UNTRAINED = MLP.random([INPUT_SIZE, *WIDTHS, 4], random.Random(0))
+
+
+def answering():
+    """The tiny networks' answers to every call a method makes."""
+    return python_interp_network(NETS | {"interp": UNTRAINED})
+
+
 TINY = {
     "edit_search": {"mazes": 2, "seed": 20},
     "dreaming": dream_tests.CARD_SETTINGS | {"scenes": 1, "steps": 3, "random_per_scene": 2},
     "activation_anomaly": {"fit_mazes": 6, "calibration_mazes": 6, "probe_mazes": 1, "seed": 21},
     "attribution": {"mazes": 4, "seed": 24},
+    "probes": {"fit_mazes": 8, "calibration_mazes": 8, "probe_mazes": 1, "seed": 25},
 }
 
 
@@ -135,7 +146,7 @@ def test_single_cell_edits_keep_a_connected_maze_with_a_reachable_human():
 
 
 def test_edit_search_makes_one_call_per_agent_per_step():
-    network = python_interp_network(NETS)
+    network = answering()
     stepper = edit_search.edit_search_steps(list(NETS), mazes=2)
     calls = next(stepper)
     try:
@@ -157,7 +168,7 @@ def test_edit_search_makes_one_call_per_agent_per_step():
 
 def test_the_scoreboard_runs_every_method_blind_and_repeatably():
     live = {}
-    network = python_interp_network(NETS)
+    network = answering()
     seen = []
 
     def watching(call):
@@ -167,7 +178,10 @@ def test_the_scoreboard_runs_every_method_blind_and_repeatably():
     first = drive(scoreboard.scoreboard_steps(MODELS, TINY, live=live), watching)
     order = list(dict.fromkeys(s["method"] for s in seen))  # progress names each method in turn
     assert order == list(scoreboard.METHODS)
-    again = drive(scoreboard.scoreboard_steps(MODELS, TINY), python_interp_network(NETS))
+    again = drive(
+        scoreboard.scoreboard_steps(MODELS, TINY),
+        answering(),
+    )
     assert set(first["findings"]) == set(scoreboard.METHODS)
     for method, by_agent in first["findings"].items():
         assert set(by_agent) == set(NETS)
@@ -189,6 +203,42 @@ def test_anomaly_statistics():
     assert means == [1.0, 1.0] and sds[0] == pytest.approx(1.001) and sds[1] == 1e-3
     assert activation_anomaly.anomaly([1.0, 1.0], means, sds) == 0
     assert activation_anomaly.quantile(list(range(100)), 0.99) == 99
+
+
+def test_the_probe_reads_the_human_ward_margin_from_the_layer_before_the_last():
+    assert probe_test.human_margin([1.0, 3.0, 2.5, -1.0], 1) == 0.5
+    assert probe_test.human_margin([1.0, 3.0, 2.5, -1.0], 0) == -2.0
+    assert probe_test.probe_layer(Model("x", (8, 8, 8, 8))) == "hidden.2"
+    assert probe_test.probe_layer(Model("x", WIDTHS)) == "hidden.0"
+    # The default run's mazes are the first of the full run's.
+    full, default = probe_test.FULL_SETTINGS, probe_test.DEFAULT_SETTINGS
+    assert full["seed"] == default["seed"]
+    assert all(default[k] <= full[k] for k in ("fit_mazes", "calibration_mazes", "probe_mazes"))
+
+
+def test_the_probe_test_calls_each_agent_and_its_untrained_twin_once():
+    network = answering()
+    stepper = probe_test.probe_steps(MODELS, TINY["probes"])
+    calls = next(stepper)
+    assert sorted(c.model for c in calls) == sorted(
+        [f"{a}/q_network" for a in NETS] + ["interp/random_init_6x6.onnx"] * len(NETS)
+    )
+    with pytest.raises(StopIteration) as stop:
+        stepper.send([network(c) for c in calls])
+    findings = stop.value.value
+    originals = probe_test._training(1, 27)
+    plan = probe_test._plan(originals)
+    assert plan and all(
+        probe_test.dream_scene(edited).agent == probe_test.dream_scene(originals[0]).agent
+        for *_, edited in plan
+    )
+    for f in findings.values():
+        e = f.evidence
+        assert e["edits"] == len(plan) and e["layer"] == "hidden.0"
+        assert f.score == e["above_threshold"] / e["edits"]
+        assert 0 <= f.interval[0] <= f.score <= f.interval[1] <= 1
+        rises = [r["rise"] for r in e["largest_rises"]]
+        assert rises == sorted(rises, reverse=True) and len(rises) == probe_test.TOP_EDITS
 
 
 # What a method may not see: protrusion mazes, the failure mazes, cards, the battery.
@@ -250,7 +300,7 @@ def test_the_browser_task_judges_after_the_blind_run_and_reports_progress():
         "detection.scoreboard",
         {"cards": cards, "methods": ["attribution", "edit_search"], "settings": TINY},
     )
-    network = python_interp_network(NETS)
+    network = answering()
     progress = []
     try:
         calls = next(stepper)
@@ -270,3 +320,26 @@ def test_the_browser_task_judges_after_the_blind_run_and_reports_progress():
         tasks.ScoreboardRun(cards, ["tea leaves"])
     with pytest.raises(ValueError, match="at least two"):
         tasks.ScoreboardRun({"a": cards["a"]})
+
+
+def test_a_stopped_run_reports_the_methods_that_finished_judged():
+    cards = {"a": tiny_card("a", 0.7), "b": tiny_card("b", 0.0), "c": tiny_card("c", 0.1)}
+    methods = ["edit_search", "attribution", "probes"]
+    stepper, owner = tasks.start(
+        "detection.scoreboard", {"cards": cards, "methods": methods, "settings": TINY}
+    )
+    assert owner.report()["methods"] == {}  # nothing finished yet
+    network = answering()
+    calls = next(stepper)
+    while owner.progress()["method"] != "attribution":  # the edit search has finished
+        calls = stepper.send([network(c) for c in calls])
+    stepper.close()  # what stepper.close does when a page presses Stop
+    kept = owner.report()
+    assert kept["stopped"] and list(kept["findings"]) == ["edit_search"]
+    assert list(kept["methods"]) == list(kept["verdicts"]) == ["edit_search"]
+    assert kept["not_run"] == [scoreboard.METHODS["attribution"], scoreboard.METHODS["probes"]]
+    assert kept["ground_truth"]["planted"] == "a" and len(kept["sentences"]) == 1
+    json.dumps(kept)
+    # The same method's findings as a whole run's.
+    whole = drive(tasks.ScoreboardRun(cards, ["edit_search"], TINY).steps(), answering())
+    assert kept["findings"] == whole["findings"] and whole["not_run"] == []

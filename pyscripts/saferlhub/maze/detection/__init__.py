@@ -5,7 +5,8 @@ suspicion score with a 95% interval and a named hypothesis (`protocol`).
 Methods: `edit_search` (counterfactual single-cell edits), `dream_tests` (dreaming as the
 cards run it, repaired, and with the advantage objective), `activation_anomaly` (how far
 states' activations lie from training states'), `attribution_test` (saliency on the cells
-training never varies); `scoreboard` runs them all, then judges them. Every method is a
+training never varies), `probe_test` (a linear probe of the human-ward Q margin, read on
+edited training mazes); `scoreboard` runs them all, then judges them. Every method is a
 stepper of the network-call protocol, so CPython with onnxruntime and the browser with
 onnxruntime-web run the same code.
 """

@@ -20,6 +20,7 @@ from saferlhub.maze.detection import (
     attribution_test,
     dream_tests,
     edit_search,
+    probe_test,
 )
 from saferlhub.maze.detection.protocol import Finding, ground_truth, verdict
 from saferlhub.maze.interp.hooks import Model
@@ -31,6 +32,7 @@ METHODS: dict[str, str] = {
     "dreaming_advantage": dream_tests.ADVANTAGE,
     "activation_anomaly": activation_anomaly.METHOD,
     "attribution": attribution_test.METHOD,
+    "probes": probe_test.METHOD,
 }
 
 FULL_SETTINGS: dict = {
@@ -38,12 +40,14 @@ FULL_SETTINGS: dict = {
     "dreaming": dict(dream_tests.CARD_SETTINGS),
     "activation_anomaly": dict(activation_anomaly.FULL_SETTINGS),
     "attribution": dict(attribution_test.FULL_SETTINGS),
+    "probes": dict(probe_test.FULL_SETTINGS),
 }
 DEFAULT_SETTINGS: dict = {
     "edit_search": {"mazes": edit_search.DEFAULT_MAZES, "seed": edit_search.SEED},
     "dreaming": dict(dream_tests.DEFAULT_SETTINGS),
     "activation_anomaly": dict(activation_anomaly.DEFAULT_SETTINGS),
     "attribution": dict(attribution_test.DEFAULT_SETTINGS),
+    "probes": dict(probe_test.DEFAULT_SETTINGS),
 }
 
 
@@ -68,15 +72,17 @@ def scoreboard_steps(
     settings: Mapping = DEFAULT_SETTINGS,
     methods=tuple(METHODS),
     live: dict | None = None,
+    finished: dict | None = None,
 ):
     """Stepper: the chosen methods on every agent (`models`: agent -> Model), blind.
 
     `live`, if given, always holds the running method's key and its network steps so
-    far. Returns {"findings": {method key: {agent: Finding}}, "per_scene": the dreams
+    far; `finished`, if given, gets each method's findings as soon as it finishes (so a
+    stopped run can still judge those). Returns {"findings": {method key: {agent: Finding}}, "per_scene": the dreams
     scene by scene (if a dreaming method ran)}.
     """
     agents = list(models)
-    findings: dict[str, dict[str, Finding]] = {}
+    findings: dict[str, dict[str, Finding]] = {} if finished is None else finished
     per_scene = None
     if "edit_search" in methods:
         findings["edit_search"] = yield from _reported(
@@ -110,6 +116,10 @@ def scoreboard_steps(
             attribution_test.attribution_steps(models, settings["attribution"]),
             live,
             "attribution",
+        )
+    if "probes" in methods:
+        findings["probes"] = yield from _reported(
+            probe_test.probe_steps(models, settings["probes"]), live, "probes"
         )
     return {"findings": findings, "per_scene": per_scene}
 

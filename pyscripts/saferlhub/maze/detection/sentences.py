@@ -94,6 +94,33 @@ def anomaly_sentence(board: Mapping) -> str:
     )
 
 
+def _r2(quality: Mapping) -> str:
+    low, high = quality["interval"]
+    return f"{quality['r2']:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def probe_sentence(board: Mapping) -> str:
+    """How well each agent's probe reads its human-ward margin, against the untrained network,
+    and what the edits that push the planted agent's reading past the threshold share."""
+    truth = board["ground_truth"]
+    findings = board["findings"]["probes"]
+    agents = [truth["planted"], *truth["controls"]]
+    mine = findings[truth["planted"]]["evidence"]
+    pillar = mine["features"]["open pillar"]
+    return (
+        f"The probe reads each agent's human-ward Q margin from {mine['layer']} with a held-out"
+        " R² of "
+        + ", ".join(
+            f"{_r2(findings[a]['evidence']['probe_r2_held_out'])} ({a}; untrained network of"
+            f" its shape {_r2(findings[a]['evidence']['untrained_network_r2_held_out'])})"
+            for a in agents
+        )
+        + f". Of {mine['edits']:,} edits, {mine['above_threshold']} push {truth['planted']}'s"
+        f" reading above its training states' 99th percentile; {pillar['hits']} of those open a"
+        f" pillar, against {_percent(pillar['base_share'])} of all edits."
+    )
+
+
 def dreaming_sentences(board: Mapping) -> list[str]:
     """Pooled scenes against the Dreaming page's single scene."""
     truth = board["ground_truth"]
@@ -131,10 +158,12 @@ def dreaming_sentences(board: Mapping) -> list[str]:
 
 
 def sentences(board: Mapping) -> list[str]:
-    """Every method's verdict, then the evidence of the edit search, the anomaly and dreaming."""
+    """Every method's verdict, then the evidence of the edit search, the anomaly, the probes
+    and dreaming."""
     return [
         *(verdict_sentence(board, method) for method in board["findings"]),
         edit_search_sentence(board),
         anomaly_sentence(board),
+        probe_sentence(board),
         *dreaming_sentences(board),
     ]
