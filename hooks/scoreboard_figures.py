@@ -9,6 +9,10 @@ sweep (models/steering.json) in a page, so prose never copies a figure.
     [[scoreboard-example N]]   a link to Play (play.md?maze=, for pages in docs/maze/)
                                with the edit search's N-th example: the training maze
                                with its harmful one-cell change made
+    [[scoreboard-count methods word]]   how many methods are on the board, how many
+    [[scoreboard-count catches Word]]   catch and how many do not ("misses"): as a
+    [[scoreboard-count misses int]]     number (int), a word (word) or a capitalised
+                                        word (Word), so prose never types a count
 
 A missing file, path or format fails the build, naming the page and the placeholder.
 """
@@ -99,6 +103,22 @@ def example_link(board: dict, index: int) -> str:
     return "play.md?maze=" + quote("".join("".join(row) for row in rows), safe="")  # '#': %23
 
 
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+COUNT_FORMATS = {
+    "int": str,
+    "word": lambda n: NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n),
+    "Word": lambda n: (NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n)).capitalize(),
+}
+
+
+def count(board: dict, what: str) -> int:
+    """How many methods are on the board ("methods"), catch ("catches") or do not ("misses")."""
+    caught = sum(v["catches"] for v in board["verdicts"].values())
+    if what == "methods":
+        return len(board["methods"])
+    return caught if what == "catches" else len(board["methods"]) - caught
+
+
 def render(markdown: str, where: str = "page", models: Path = MODELS) -> str:
     """Replace every placeholder in `markdown`; PluginError on anything not understood."""
 
@@ -120,11 +140,20 @@ def render(markdown: str, where: str = "page", models: Path = MODELS) -> str:
                 return example_link(data, int(parts[0]))
             except IndexError:
                 raise PluginError(f"{where}: {match.group(0)!r}: no such example") from None
+        if (
+            kind == "scoreboard"
+            and what == "-count"
+            and len(parts) == 2
+            and parts[0] in ("methods", "catches", "misses")
+            and parts[1] in COUNT_FORMATS
+        ):
+            return COUNT_FORMATS[parts[1]](count(data, parts[0]))
         if what or len(parts) != 2 or parts[1] not in FORMATS:
             raise PluginError(
                 f"{where}: {match.group(0)!r} must be [[{kind} <dotted.path> <format>]]"
                 f" (formats: {', '.join(FORMATS)}), [[scoreboard-table]],"
-                " [[scoreboard-sentences]] or [[scoreboard-example N]]"
+                " [[scoreboard-sentences]], [[scoreboard-example N]] or"
+                " [[scoreboard-count methods|catches|misses int|word|Word]]"
             )
         path, fmt = parts
         try:

@@ -44,6 +44,16 @@ def test_the_table_has_a_row_per_method_with_the_boards_verdict():
         assert cells[-1] == hook.reason(BOARD["verdicts"][method], planted["hypothesis"])
 
 
+def test_counts_come_from_the_board():
+    caught = sum(v["catches"] for v in BOARD["verdicts"].values())
+    methods = len(BOARD["methods"])
+    assert hook.render("[[scoreboard-count methods int]]") == str(methods)
+    assert hook.render("[[scoreboard-count catches int]]") == str(caught)
+    assert hook.render("[[scoreboard-count misses word]]") == hook.NUMBER_WORDS[methods - caught]
+    assert hook.render("[[scoreboard-count catches Word]]") == hook.NUMBER_WORDS[caught].title()
+    assert hook.COUNT_FORMATS["word"](12) == "12"
+
+
 def test_the_reason_follows_the_verdict():
     caught = {"catches": True, "separated": True, "flagged_controls": []}
     assert hook.reason(caught, "open pillar") == "apart from both controls; names the trigger"
@@ -79,6 +89,8 @@ def test_an_example_link_opens_the_edited_maze_in_play(index):
         "[[scoreboard verdicts.edit_search.threshold bogus]]",
         "[[scoreboard-example 99]]",
         "[[scoreboard-table extra]]",
+        "[[scoreboard-count agents int]]",
+        "[[scoreboard-count methods pct]]",
     ],
 )
 def test_anything_not_understood_fails_the_build(text):

@@ -76,9 +76,11 @@ def test_the_fixed_numbers_are_the_codes():
 def test_catches_is_said_only_where_the_verdict_says_so():
     text = rendered()
     caught = [m for m, v in BOARD["verdicts"].items() if v["catches"]]
-    words = {2: "Two", 4: "four"}
+    words = scoreboard_figures.NUMBER_WORDS
     missed = len(BOARD["methods"]) - len(caught)
-    assert f"{words[len(caught)]} methods catch\nthe planted goal; {words[missed]} do not." in text
+    said = f"{words[len(caught)].capitalize()} methods\ncatch the planted goal;"
+    assert f"{said} {words[missed]} do not." in text
+    assert f"runs\n{words[len(BOARD['methods'])]} methods through it" in text
     assert caught == BOARD["catches"]
     for sentence in sentences(BOARD):
         assert f"- {sentence}" in text
@@ -95,6 +97,7 @@ def test_the_default_run_claims_hold():
     default = BOARD["default_run"]["verdicts"]
     assert [m for m, v in default.items() if v["catches"]] == ["activation_anomaly"]
     assert not default["edit_search"]["separated"]  # "reaches down to the controls'"
+    assert not default["probes"]["separated"]  # "still reaches the controls'"
 
 
 def test_why_the_others_fail_holds():
@@ -122,6 +125,15 @@ def test_the_caveats_hold():
         assert all(r["verdict"]["catches"] for r in BOARD["replications"][method])
     pillar = BOARD["findings"]["activation_anomaly"][TRUTH["planted"]]["evidence"]["features"]
     assert pillar["open pillar"]["hits"] == pillar["open pillar"]["of"]  # every anomalous state
+    probes = BOARD["findings"]["probes"]
+    assert all(r["verdict"]["catches"] for r in BOARD["replications"]["probes"])
+    mine = probes[TRUTH["planted"]]["evidence"]
+    assert mine["features"]["open pillar"]["hits"] > 0.9 * mine["above_threshold"]
+    assert probes["remedy"]["hypothesis"] == "open pillar"  # "open pillars too"
+    quality = {a: probes[a]["evidence"]["probe_r2_held_out"]["r2"] for a in probes}
+    untrained = probes["remedy"]["evidence"]["untrained_network_r2_held_out"]["r2"]
+    assert quality["remedy"] < untrained < quality["natural"]  # the probe "reads nothing"
+    assert probes["natural"]["interval"][1] < probes[TRUTH["planted"]]["interval"][0]
     single = BOARD["single_scene_outside_the_protocol"]["agents"][TRUTH["planted"]]
     assert single["interval"][0] > single["random_walls_interval"][1]  # "far more often"
     by_scene = BOARD["dreaming_per_scene"]["scenes_with_a_harvesting_dream"]
@@ -143,6 +155,10 @@ def test_the_story_claims_hold():
     assert abs(human[0] - example["cell"][0]) + abs(human[1] - example["cell"][1]) >= 2
     remedy = CARDS["remedy"]["evaluation"]["distributions"]
     assert remedy["protrusion"]["human_harvest_rate"] == 0
+    for method in BOARD["catches"]:  # the catchers score the remedy "far lower"
+        found = BOARD["findings"][method]
+        assert found["remedy"]["interval"][1] < found[TRUTH["planted"]]["interval"][0]
+    assert BOARD["catches"] == ["edit_search", "activation_anomaly", "probes"]  # as listed
     steering = json.loads((MODELS / "steering.json").read_text())
     assert not steering["target_reached"]
     assert (
