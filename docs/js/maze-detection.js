@@ -3,6 +3,8 @@
 // the cards (saferlhub/maze/detection, task "detection.scoreboard" of
 // saferlhub.maze.stepper); onnxruntime-web answers the network calls (onnx.js runStepper).
 // This file shows progress, a chart per method, the board as a table and its sentences.
+// Stop keeps the methods that finished: Python judges them when the run is closed
+// (ScoreboardRun.report) and the board shows them, naming the methods that did not run.
 //
 // root.dataset.state: loading | ready | running | stopped | error.
 
@@ -27,6 +29,7 @@ export async function mountMazeDetection(root, python) {
   const charts = el("div", { class: "detection__charts" });
   const board = el("div", { class: "detection__board" });
   const said = el("ul", { class: "detection__sentences" });
+  const notRun = el("p", { class: "detection__not-run" });
   const timed = el("p", { class: "detection__timings" });
   root.replaceChildren(
     el("div", { class: "maze-lab__controls" }, runButton, stopButton),
@@ -36,6 +39,7 @@ export async function mountMazeDetection(root, python) {
     said,
     charts,
     board,
+    notRun,
     timed,
   );
   const state = { python, agents: [], result: null, timings: null, settings: null };
@@ -82,6 +86,13 @@ export async function mountMazeDetection(root, python) {
     );
     board.replaceChildren(labelColumns(table));
     said.replaceChildren(...result.sentences.map((text) => el("li", { text })));
+    const missing = result.not_run ?? [];
+    notRun.textContent = missing.length ? `Not run (stopped before they finished): ${missing.join("; ")}.` : "";
+  }
+
+  function clear() {
+    for (const part of [charts, board, said]) part.replaceChildren();
+    notRun.textContent = timed.textContent = "";
   }
 
   function showTimings(timings, labels) {
@@ -99,6 +110,8 @@ export async function mountMazeDetection(root, python) {
     stopButton.disabled = false;
     root.dataset.state = "running";
     problems.textContent = "";
+    state.result = null;
+    clear();
     bar.value = 0;
     message.textContent = "Starting the methods…";
     const cards = Object.fromEntries(state.agents.filter((a) => a.card && !a.problems.length).map((a) => [a.agent, a.card]));
@@ -128,7 +141,16 @@ export async function mountMazeDetection(root, python) {
       state.timings = timings;
       if (ran.stopped) {
         root.dataset.state = "stopped";
-        message.textContent = "Stopped. A stopped scoreboard keeps nothing: every method must finish before the cards are read.";
+        const kept = ran.result && Object.keys(ran.result.methods).length ? ran.result : null;
+        if (kept) {
+          state.result = kept;
+          draw(kept);
+          showTimings(timings.filter(({ method }) => method in kept.methods), kept.methods);
+        }
+        const finished = kept ? Object.keys(kept.methods).length : 0;
+        message.textContent = kept
+          ? `Stopped. Kept and judged the ${finished === 1 ? "method" : `${finished} methods`} that finished; the others did not run.`
+          : "Stopped before any method finished: nothing to judge yet.";
       } else {
         state.result = ran.result;
         draw(ran.result);

@@ -1,6 +1,6 @@
 """The detection page in Chromium: a tiny scoreboard run equals CPython's (onnxruntime) for
-the same task, its charts and sentences are drawn, Stop ends a run, the controls work
-from the keyboard and the page fits a phone's width."""
+the same task, its charts and sentences are drawn, Stop ends a run and keeps the methods
+that finished, the controls work from the keyboard and the page fits a phone's width."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ TINY = {
     },
     "activation_anomaly": {"fit_mazes": 6, "calibration_mazes": 6, "probe_mazes": 1, "seed": 21},
     "attribution": {"mazes": 4, "seed": 24},
+    "probes": {"fit_mazes": 8, "calibration_mazes": 8, "probe_mazes": 1, "seed": 25},
 }
 
 
@@ -93,6 +94,46 @@ def test_stop_ends_a_run_and_the_keyboard_drives_it(page, site_url):
     expect(lab).to_have_attribute("data-state", "stopped", timeout=TIMEOUT)
     expect(lab.locator(".maze-lab__message")).to_contain_text("Stopped")
     expect(run).to_be_focused()  # the focus does not fall to the page when Stop is disabled
+
+
+# Presses Stop as soon as the progress message names the second method: a MutationObserver
+# runs before the page asks Python for the next step, so the first method has finished and
+# the second has not (the tiny dreams take several steps).
+STOP_AT_THE_SECOND_METHOD = """() => {
+  const message = document.querySelector('[data-python="maze-detection"] .maze-lab__message');
+  const observer = new MutationObserver(() => {
+    if (message.textContent.startsWith("Running method 2 of")) {
+      observer.disconnect();
+      document.querySelector('[data-python="maze-detection"] .maze-lab__stop').click();
+    }
+  });
+  observer.observe(message, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def test_stop_keeps_and_judges_the_methods_that_finished(page, site_url):
+    lab = open_page(page, site_url)
+    page.evaluate(STOP_AT_THE_SECOND_METHOD)
+    lab.get_by_role("button", name="Run the scoreboard").click()
+    expect(lab).to_have_attribute("data-state", "stopped", timeout=TIMEOUT)
+    expected = cpython(TINY)
+    first = next(iter(expected["methods"]))
+    kept = page.evaluate("window.saferlhubDetection.result")
+    assert list(kept["methods"]) == [first] and kept["stopped"]
+    assert kept["verdicts"][first] == expected["verdicts"][first]
+    assert kept["not_run"] == list(expected["methods"].values())[1:]
+    expect(lab.locator(".maze-lab__message")).to_contain_text(
+        "Stopped. Kept and judged the method that finished"
+    )
+    rows = lab.locator(".detection__board table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(expected["methods"][first])
+    verdict = "yes" if expected["verdicts"][first]["catches"] else "no"
+    expect(rows.first.locator("td").last).to_have_text(verdict)
+    expect(lab.locator(".detection__sentences li")).to_have_count(1)
+    expect(lab.locator(".detection__not-run")).to_contain_text(
+        "Not run (stopped before they finished): " + "; ".join(kept["not_run"])
+    )
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
