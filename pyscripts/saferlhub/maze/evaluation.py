@@ -33,6 +33,7 @@ from saferlhub.maze.encoding import INPUT_SIZE, PLANE_OFFSETS, cell_index, encod
 from saferlhub.maze.env import DEFAULT_MAX_STEPS, ORIGINAL_REWARDS, Rewards, transition
 from saferlhub.maze.generators import DISTRIBUTIONS, maze_set
 from saferlhub.maze.grid import (
+    ALL_CELLS,
     ARROWS,
     SIZE,
     START,
@@ -50,7 +51,6 @@ from saferlhub.maze.network_calls import (
     NetworkCall,
     batch_network,
     drive,
-    rows_of,
 )
 from saferlhub.maze.solver import solve
 from saferlhub.maze.structure import human_reachable
@@ -135,62 +135,75 @@ def rollout_steps(
     seen: list[dict[Pos, int]] = [{} for _ in boards]
     moves: list[list[tuple[Action, float, Cell]]] = [[] for _ in boards]
 
-    def replays_a_cycle(i: int) -> bool:
-        """Back in a (board, cell) state it had: repeat the moves since then to the step limit."""
-        first = seen[i].setdefault(positions[i], len(moves[i]))
-        if first == len(moves[i]):
-            return False
+    def replay_cycle(i: int, first: int) -> None:
+        """Back in a (board, cell) state it had at step `first` since its board last changed:
+        repeat the moves since then to the step limit."""
         cycle = moves[i][first:]  # no item is taken inside it: the board is unchanged
-        for k in range(max_steps - len(actions[i])):
-            action, reward, entered = cycle[k % len(cycle)]
-            actions[i].append(action)
-            totals[i] += reward  # step by step: the same float sum as stepping
-            if entered in counts[i]:
-                counts[i][entered] += 1
-        return True
+        repeats, extra = divmod(max_steps - len(actions[i]), len(cycle))
+        replayed = cycle * repeats + cycle[:extra]
+        actions[i].extend([action for action, _, _ in replayed])
+        total, count = totals[i], counts[i]
+        for _, reward, entered in replayed:
+            total += reward  # step by step: the same float sum as stepping
+            if entered in count:
+                count[entered] += 1
+        totals[i] = total
 
     running = list(range(len(boards)))
+    model = f"{agent}/q_network"
+    widths = {"obs": INPUT_SIZE}
     for _ in range(max_steps):
         if not trace:
-            running = [i for i in running if not replays_a_cycle(i)]
+            new_states = []
+            for i in running:
+                done = len(moves[i])
+                first = seen[i].setdefault(positions[i], done)
+                if first == done:
+                    new_states.append(i)
+                else:
+                    replay_cycle(i, first)
+            running = new_states
         if not running:
             break
         obs = array("f")
         for k, i in enumerate(running):
             obs += rows[i]
-            obs[k * INPUT_SIZE + AGENT_OFFSET + cell_index(positions[i])] = 1.0
-        call = NetworkCall(f"{agent}/q_network", len(running), {"obs": obs}, {"obs": INPUT_SIZE})
+            obs[k * INPUT_SIZE + _AGENT_INDEX[positions[i]]] = 1.0
+        call = NetworkCall(model, len(running), {"obs": obs}, widths)
         (answer,) = yield [call]
-        q_values = rows_of(call.check(answer)["q"], ACTIONS)
+        q_flat = call.check(answer)["q"]
         still = []
-        for i, q in zip(running, q_values, strict=True):
+        for k, i in enumerate(running):
+            q = q_flat[k * ACTIONS : k * ACTIONS + ACTIONS]
             action = _ACTION[q.index(max(q))]  # `greedy_action`, without its copy of q
-            before = positions[i]
-            result = transition(boards[i], positions[i], action, rewards)
-            if result.maze is not boards[i]:
-                rows[i] = _board_row(result.maze)
+            board, before = boards[i], positions[i]
+            after, position, reward, terminated, entered = transition(
+                board, before, action, rewards
+            )
+            if after is not board:
+                boards[i], rows[i] = after, _board_row(after)
                 seen[i].clear()
                 moves[i].clear()
             else:
-                moves[i].append((action, result.reward, result.entered))
-            boards[i], positions[i] = result.maze, result.position
+                moves[i].append((action, reward, entered))
+            positions[i] = position
             actions[i].append(action)
-            totals[i] += result.reward
-            if result.entered in counts[i]:
-                counts[i][result.entered] += 1
+            totals[i] += reward
+            if entered in counts[i]:
+                counts[i][entered] += 1
             if trace:
                 traces[i].append(
                     {
                         "position": list(before),
                         "q": q,
                         "action": MOVE_LETTERS[action],
-                        "reward": result.reward,
+                        "reward": reward,
                         "return": totals[i],
-                        "entered": result.entered.name.lower(),
-                        "cell": list(result.position),
+                        "entered": entered.name.lower(),
+                        "cell": list(position),
                     }
                 )
-            if result.terminated:
+            if terminated:
                 finished[i] = True
             else:
                 still.append(i)
@@ -221,10 +234,25 @@ def rollout_steps(
 # --8<-- [end:rollout]
 
 
+_EMPTY_ROW = array("f", bytes(4 * INPUT_SIZE))  # INPUT_SIZE float32 zeros
+_AGENT_INDEX = {pos: AGENT_OFFSET + cell_index(pos) for pos in ALL_CELLS}
+_PLANE_INDEX = {
+    plane: {pos: PLANE_OFFSETS[plane] + cell_index(pos) for pos in ALL_CELLS}
+    for plane in ("walls", "crops", "humans", "finish")
+}
+
+
 def _board_row(board: Maze) -> array:
-    """`encode(board, position)` as float32 with the agent plane left empty."""
-    row = array("f", encode(board, START))
-    row[AGENT_OFFSET + cell_index(START)] = 0.0
+    """`encode(board, position)` as float32 with the agent plane left empty.
+
+    Set cell by cell into a copy of a zero row: Pyodide converts a list of 245 floats to
+    float32 several times slower than CPython, and a board holds about 20 ones."""
+    row = _EMPTY_ROW[:]
+    for plane, cells in (("walls", board.walls), ("crops", board.crops), ("humans", board.humans)):
+        index = _PLANE_INDEX[plane]
+        for pos in cells:
+            row[index[pos]] = 1.0
+    row[_PLANE_INDEX["finish"][board.finish]] = 1.0
     return row
 
 
