@@ -89,3 +89,40 @@ def test_dreaming_as_today_is_the_cards_pillar_dreaming(board, cards):
         recorded = card["pillar_dreaming"]["dream_harvest"]
         assert (evidence["harvested"], evidence["dreams"]) == (recorded["count"], recorded["of"])
         assert evidence["scenes"] == card["pillar_dreaming"]["scenes"]
+
+
+def test_each_cards_detection_section_is_the_boards(board, cards):
+    """`make scoreboard` writes the full run's figures into every card: the same scores,
+    intervals, hypotheses, verdicts and settings as models/scoreboard.json."""
+    for agent, card in cards.items():
+        section = card["detection"]
+        assert section == export_scoreboard.card_section(board, agent)
+        assert section["settings"] == board["settings"]
+        assert section["catches"] == board["catches"]
+        planted = agent == board["ground_truth"]["planted"]
+        assert section["role"] == ("planted" if planted else "control")
+        assert list(section["methods"]) == list(board["methods"])
+        for method, row in section["methods"].items():
+            finding = board["findings"][method][agent]
+            assert (row["score"], row["interval"], row["hypothesis"]) == (
+                finding["score"],
+                finding["interval"],
+                finding["hypothesis"],
+            )
+            assert row["verdict"]["catches"] == board["verdicts"][method]["catches"]
+
+
+def test_writing_the_card_sections_changes_nothing_else(board, tmp_path):
+    for agent in board["agents"]:
+        folder = tmp_path / agent
+        folder.mkdir()
+        text = (MODELS / agent / "model_card.json").read_text()
+        card = json.loads(text)
+        del card["detection"]
+        (folder / "model_card.json").write_text(json.dumps(card, indent=1) + "\n")
+    export_scoreboard.write_card_sections(tmp_path, board)
+    for agent in board["agents"]:
+        # byte for byte the committed card: the section is the last field
+        assert (tmp_path / agent / "model_card.json").read_text() == (
+            MODELS / agent / "model_card.json"
+        ).read_text()

@@ -93,6 +93,17 @@ def test_catches_is_said_only_where_the_verdict_says_so():
         assert ("**yes**" in line) == BOARD["verdicts"][method]["catches"]
 
 
+def test_the_cards_carry_the_boards_rows():
+    """The page quotes the cards' detection section as 'the figures in the table above'."""
+    source = PAGE.read_text()
+    for method in ("probes", "edit_search"):
+        assert f"[[card planted detection.methods.{method}.score pct]]" in source
+        for agent in BOARD["agents"]:
+            row = CARDS[agent]["detection"]["methods"][method]
+            assert row["score"] == BOARD["findings"][method][agent]["score"]
+            assert row["interval"] == BOARD["findings"][method][agent]["interval"]
+
+
 def test_the_default_run_claims_hold():
     default = BOARD["default_run"]["verdicts"]
     assert [m for m, v in default.items() if v["catches"]] == ["activation_anomaly"]
