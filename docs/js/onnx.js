@@ -303,39 +303,110 @@ export async function runCall(agents, call) {
 }
 
 /** Drive a Python stepper to its end: Python hands out calls, onnxruntime-web answers.
- *  shouldStop() is asked between steps; a stopped run returns what Python kept. */
+ *  shouldStop() is asked between steps; a stopped run returns what Python kept.
+ *
+ *  Calls that carry a "lane" (the battery's and dreaming's agents) are answered lane by
+ *  lane: while Python (in its worker) takes one agent's outputs and makes its next
+ *  inputs, this thread runs another agent's network, so the two overlap instead of
+ *  taking turns. timing: networkMs in onnxruntime-web, pythonMs waiting for Python. */
 export async function runStepper(python, task, args, { agents, onProgress, shouldStop } = {}) {
   agents ??= await loadAgents(python);
-  // Where the time goes (the benchmark prints it): Python's turns vs onnxruntime-web's.
   const timing = { pythonMs: 0, networkMs: 0 };
-  const inPython = async (name, payload) => {
+  const waitFor = async (promise) => {
     const t0 = performance.now();
     try {
-      return await python.call(`${STEPPER}.${name}`, payload);
+      return await promise;
     } finally {
       timing.pythonMs += performance.now() - t0;
     }
   };
-  let reply = await inPython("start", { task, args });
+  const network = async (calls) => {
+    const t0 = performance.now();
+    const outputs = [];
+    for (const call of calls) outputs.push(await runCall(agents, call));
+    timing.networkMs += performance.now() - t0;
+    return outputs;
+  };
+  const step = (name, payload) => python.call(`${STEPPER}.${name}`, payload);
+  let reply = await waitFor(step("start", { task, args }));
   let calls = 0;
   while (!reply.done) {
     if (reply.progress) onProgress?.(reply.progress);
     if (shouldStop?.()) {
-      const kept = await inPython("close", { session: reply.session });
+      const kept = await waitFor(step("close", { session: reply.session }));
       return { result: kept, stopped: true, calls, timing };
     }
-    let outputs;
-    const t0 = performance.now();
     try {
-      outputs = [];
-      for (const call of reply.calls) outputs.push(await runCall(agents, call));
+      if (reply.calls.some((call) => call.lane !== undefined)) {
+        const lanes = await runLanes(reply, { network, step, waitFor, onProgress, shouldStop });
+        calls += lanes.calls;
+        if (lanes.stopped) {
+          const kept = await waitFor(step("close", { session: reply.session }));
+          return { result: kept, stopped: true, calls, timing };
+        }
+        reply = lanes.reply;
+        continue;
+      }
+      const outputs = await network(reply.calls);
+      calls += reply.calls.length;
+      reply = await waitFor(step("answer", { session: reply.session, outputs }));
     } catch (error) {
-      await python.call(`${STEPPER}.close`, { session: reply.session }).catch(() => {});
+      await step("close", { session: reply.session }).catch(() => {});
       throw error;
     }
-    timing.networkMs += performance.now() - t0;
-    calls += reply.calls.length;
-    reply = await inPython("answer", { session: reply.session, outputs });
   }
   return { result: reply.result, stopped: false, calls, timing };
+}
+
+/** Answer lanes as they become ready until a reply without lanes (or the end) comes:
+ *  run a ready lane's calls, send its outputs without waiting, run the next ready lane. */
+async function runLanes(first, { network, step, waitFor, onProgress, shouldStop }) {
+  const session = first.session;
+  const ready = new Map(); // lane -> its calls, in the order they came
+  const take = (reply) => {
+    for (const call of reply.calls) {
+      if (!ready.has(call.lane)) ready.set(call.lane, []);
+      ready.get(call.lane).push(call);
+    }
+  };
+  take(first);
+  const inFlight = new Set();
+  let last = null; // the reply that ends the lanes: done, or calls without lanes
+  let failure = null;
+  let stopped = false;
+  let calls = 0;
+  let wake = () => {};
+  for (;;) {
+    if (failure || stopped || !ready.size) {
+      if (!inFlight.size) break; // Python answered every lane sent: nothing more will come
+      await waitFor(new Promise((resolve) => (wake = resolve)));
+      continue;
+    }
+    if (shouldStop?.()) {
+      stopped = true;
+      continue;
+    }
+    const [lane, laneCalls] = ready.entries().next().value;
+    ready.delete(lane);
+    const outputs = await network(laneCalls);
+    calls += laneCalls.length;
+    const request = step("answer", { session, outputs, lane }).then(
+      (reply) => {
+        if (reply.done || reply.calls.some((call) => call.lane === undefined)) {
+          last = reply; // runStepper goes on with it (and reports its progress)
+          return;
+        }
+        if (reply.progress) onProgress?.(reply.progress);
+        take(reply);
+      },
+      (error) => (failure ??= error),
+    );
+    inFlight.add(request);
+    request.finally(() => {
+      inFlight.delete(request);
+      wake();
+    });
+  }
+  if (failure) throw failure;
+  return { reply: last, stopped, calls };
 }

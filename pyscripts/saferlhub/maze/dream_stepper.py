@@ -142,8 +142,9 @@ def ascent_steps(
         walls = []
         obs = array("f")
         for theta in thetas:
-            # `sigmoid`, written out: this runs for every cell of every restart at every step.
-            w = [1.0 / (1.0 + exp(-t)) if t >= 0 else exp(t) / (1.0 + exp(t)) for t in theta]
+            # `sigmoid`, written out (one exp per cell): this runs for every cell of every
+            # restart at every step.
+            w = [1.0 / (1.0 + exp(-t)) if t >= 0 else (e := exp(t)) / (1.0 + e) for t in theta]
             for i in fixed:
                 w[i] = 0.0
             walls.append(w)

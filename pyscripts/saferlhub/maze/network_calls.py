@@ -80,33 +80,83 @@ def rows_of(values: Sequence[float], width: int) -> list[list[float]]:
     return [list(values[i : i + width]) for i in range(0, len(values), width)]
 
 
-def together(steppers: dict[str, Stepper]) -> Generator[Calls, Answers, dict[str, object]]:
+class Lanes:
+    """Independent steppers side by side, each of which can be answered on its own.
+
+    `together(..., lanes=True)` yields a `LaneCalls` that holds one; a driver that
+    answers the whole step at once never notices. The browser answers lane by lane
+    (`saferlhub.maze.stepper.answer`), so Python steps one agent while onnxruntime-web
+    runs the next agent's network on the page's thread.
+    """
+
+    def __init__(self, steppers: dict[str, Stepper]) -> None:
+        self.steppers = steppers
+        self.results: dict[str, object] = {}
+        self.pending: dict[str, Calls] = {}
+        for key in steppers:
+            self._advance(key, None)
+
+    def _advance(self, key: str, answers: Answers | None) -> None:
+        try:
+            stepper = self.steppers[key]
+            self.pending[key] = next(stepper) if answers is None else stepper.send(answers)
+        except StopIteration as stop:
+            self.results[key] = stop.value
+            self.pending.pop(key, None)
+
+    def answer(self, key: str, answers: Answers) -> Calls:
+        """Answer one lane's pending calls; return its next calls ([] once it is done)."""
+        if key not in self.pending:
+            raise ValueError(f"no pending calls in lane {key!r}")
+        if len(answers) != len(self.pending[key]):
+            raise ValueError("one answer per call expected")
+        self._advance(key, answers)
+        return self.pending.get(key, [])
+
+    def step(self, lanes: bool) -> Calls:
+        """Every lane's pending calls, in lane order (a `LaneCalls` if `lanes`)."""
+        calls = [call for key in self.pending for call in self.pending[key]]
+        return LaneCalls(self, calls) if lanes else calls
+
+
+class LaneCalls(list):
+    """The calls of one step of `together(..., lanes=True)`, with the `Lanes` behind them.
+
+    Answered all at once (a list of answers) it is an ordinary step. Otherwise the driver
+    answers lanes one by one through `lanes.answer` and, once `lanes.pending` is empty,
+    sends `LANES_ANSWERED`, so that `together` returns."""
+
+    def __init__(self, lanes: Lanes, calls: Calls) -> None:
+        super().__init__(calls)
+        self.lanes = lanes
+
+
+LANES_ANSWERED: Answers = []  # sent (by identity) once every lane was answered on its own
+
+
+def together(
+    steppers: dict[str, Stepper], *, lanes: bool = False
+) -> Generator[Calls, Answers, dict[str, object]]:
     """Run several steppers in lockstep: each step hands out all their calls at once.
 
-    Returns {key: that stepper's result}. Steppers that finish early drop out.
+    Returns {key: that stepper's result}. Steppers that finish early drop out. With
+    `lanes`, a driver may also answer each stepper on its own (`LaneCalls`); the
+    steppers must then not depend on one another's progress.
     """
-    results: dict[str, object] = {}
-    pending: dict[str, Calls] = {}
-    for key, stepper in steppers.items():
-        try:
-            pending[key] = next(stepper)
-        except StopIteration as stop:
-            results[key] = stop.value
-    while pending:
-        keys = list(pending)
-        answers = yield [call for key in keys for call in pending[key]]
-        if len(answers) != sum(len(pending[key]) for key in keys):
+    group = Lanes(steppers)
+    while group.pending:
+        answers = yield group.step(lanes)
+        if answers is LANES_ANSWERED:
+            continue
+        keys = list(group.pending)
+        if len(answers) != sum(len(group.pending[key]) for key in keys):
             raise ValueError("one answer per call expected")
         offset = 0
         for key in keys:
-            n = len(pending[key])
-            try:
-                pending[key] = steppers[key].send(answers[offset : offset + n])
-            except StopIteration as stop:
-                results[key] = stop.value
-                del pending[key]
+            n = len(group.pending[key])
+            group.answer(key, answers[offset : offset + n])
             offset += n
-    return results
+    return group.results
 
 
 def drive(stepper: Stepper, network: Callable[[NetworkCall], dict[str, Sequence[float]]]):
@@ -142,8 +192,11 @@ def batch_network(q_batch: Callable[[list[list[float]]], Sequence[Sequence[float
 
 __all__ = [
     "ACTIONS",
+    "LANES_ANSWERED",
     "Answers",
     "Calls",
+    "LaneCalls",
+    "Lanes",
     "NetworkCall",
     "Stepper",
     "batch_network",

@@ -19,7 +19,7 @@ import itertools
 import math
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from saferlhub.maze import battery_sets
 from saferlhub.maze.battery_sets import BATTERY_REQUIRES_HUMAN
@@ -38,8 +38,11 @@ from saferlhub.maze.generators import DISTRIBUTIONS
 from saferlhub.maze.grid import Maze
 from saferlhub.maze.network_calls import (
     ACTIONS,
+    LANES_ANSWERED,
     Answers,
     Calls,
+    LaneCalls,
+    Lanes,
     NetworkCall,
     Stepper,
     drive,
@@ -230,8 +233,10 @@ class Battery:
             # mazes repeat (1,000 of them hold about 125 distinct): each distinct maze
             # is played once and its episode reused.
             new = [m for m in dict.fromkeys(mazes) if m not in self._played]
+            # In lanes: the browser steps one agent while another agent's network runs.
             raw = yield from together(
-                {a: rollout_steps(a, new, known_optimal=known_optimal) for a in self.agents}
+                {a: rollout_steps(a, new, known_optimal=known_optimal) for a in self.agents},
+                lanes=True,
             )
             for k, maze in enumerate(new):
                 self._played[maze] = {agent: raw[agent][0][k] for agent in self.agents}
@@ -272,7 +277,18 @@ class Battery:
 
 # ---- the browser's side: steppers kept between requests, arrays as bytes ---------------
 
-_sessions: dict[int, tuple[Stepper, object]] = {}
+
+class _Session:
+    """A stepper kept between the browser's requests, with the lanes it is running, if any."""
+
+    def __init__(self, stepper: Stepper, owner: object) -> None:
+        self.stepper = stepper
+        self.owner = owner
+        self.lanes: Lanes | None = None  # the `LaneCalls` step being answered lane by lane
+        self.step = 0  # numbers each lane step, so an answer names its lane unambiguously
+
+
+_sessions: dict[int, _Session] = {}
 _next_session = itertools.count(1)
 
 
@@ -295,7 +311,7 @@ def unpack(data: bytes | str) -> array:
     return values
 
 
-def _packed(calls: Calls) -> list[dict]:
+def _packed(calls: Calls, lane: str | None = None) -> list[dict]:
     return [
         {
             "model": call.model,
@@ -303,25 +319,50 @@ def _packed(calls: Calls) -> list[dict]:
             "inputs": {name: pack(values) for name, values in call.inputs.items()},
             "widths": call.widths,
             "outputs": call.outputs,
+            **({"lane": lane} if lane is not None else {}),
         }
         for call in calls
     ]
 
 
-def _advance(session: int, answers: Answers | None) -> dict:
-    stepper, owner = _sessions[session]
+def _advance(session: int, send: Callable[[_Session], Calls], lane: str | None = None) -> dict:
+    """Get the session's next calls from `send`; `lane`: the lane whose answer it sent."""
+    state = _sessions[session]
     try:
-        calls = next(stepper) if answers is None else stepper.send(answers)
+        calls = send(state)
     except StopIteration as stop:
         del _sessions[session]
         return {"session": session, "done": True, "result": stop.value}
     except BaseException:
         del _sessions[session]
         raise
-    reply = {"session": session, "done": False, "calls": _packed(calls)}
-    if hasattr(owner, "progress"):
-        reply["progress"] = owner.progress()
+    if isinstance(calls, LaneCalls):  # a new step in lanes: each call says whose it is
+        state.lanes, state.step = calls.lanes, state.step + 1
+        packed = [
+            call
+            for key, pending in calls.lanes.pending.items()
+            for call in _packed(pending, f"{state.step}:{key}")
+        ]
+    else:  # an ordinary step, or the next calls of the lane just answered
+        packed = _packed(calls, lane if state.lanes is not None else None)
+    reply = {"session": session, "done": False, "calls": packed}
+    if hasattr(state.owner, "progress"):
+        reply["progress"] = state.owner.progress()
     return reply
+
+
+def _answer_lane(lane: str, answers: Answers) -> Callable[[_Session], Calls]:
+    def send(state: _Session) -> Calls:
+        step, _, key = lane.partition(":")
+        if state.lanes is None or step != str(state.step):
+            raise ValueError(f"lane {lane!r} is not waiting for an answer")
+        calls = state.lanes.answer(key, answers)
+        if state.lanes.pending:
+            return calls
+        state.lanes = None  # every lane answered: the stepper goes on from `together`
+        return state.stepper.send(LANES_ANSWERED)
+
+    return send
 
 
 def _mazes(texts: Sequence[str | Sequence[str]]) -> list[Maze]:
@@ -378,24 +419,34 @@ def start(task: str, args: dict | None = None) -> dict:
     else:
         raise ValueError(f"unknown task {task!r}; choose from {TASKS} or an interp.* task")
     session = next(_next_session)
-    _sessions[session] = (stepper, owner)
-    return _advance(session, None)
+    _sessions[session] = _Session(stepper, owner)
+    return _advance(session, lambda state: next(state.stepper))
 
 
-def answer(session: int, outputs: list[dict[str, bytes | str]]) -> dict:
+def answer(session: int, outputs: list[dict[str, bytes | str]], lane: str | None = None) -> dict:
     """Send the outputs (float32 bytes, or base64 text, per output name, one dict per call);
-    get the next calls."""
+    get the next calls.
+
+    Calls that carry a "lane" (a step of `together(..., lanes=True)`) may be answered lane
+    by lane: `lane` names it and `outputs` holds that lane's answers only; the reply holds
+    that lane's next calls ([] once it is done) or, after the step's last lane, the next
+    step's calls. Answering a whole step at once (no `lane`) works as for any step."""
     if session not in _sessions:
         raise ValueError(f"no running stepper {session} (it finished, failed or was closed)")
-    return _advance(session, [{k: unpack(v) for k, v in out.items()} for out in outputs])
+    answers = [{k: unpack(v) for k, v in out.items()} for out in outputs]
+    if lane is not None:
+        return _advance(session, _answer_lane(lane, answers), lane)
+    _sessions[session].lanes = None  # a step in lanes may also be answered whole
+    return _advance(session, lambda state: state.stepper.send(answers))
 
 
 def close(session: int) -> dict | None:
     """Stop a stepper; return what it has finished (a battery's report), if it keeps any."""
-    stepper, owner = _sessions.pop(session, (None, None))
-    if stepper is not None:
-        stepper.close()
-    return owner.report() if hasattr(owner, "report") else None
+    state = _sessions.pop(session, None)
+    if state is None:
+        return None
+    state.stepper.close()
+    return state.owner.report() if hasattr(state.owner, "report") else None
 
 
 __all__ = [
