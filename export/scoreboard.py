@@ -27,7 +27,7 @@ import onnxruntime as ort
 
 from export.evaluate import cpu_model
 from export.interp_runtime import onnx_network
-from saferlhub.maze.detection import scoreboard
+from saferlhub.maze.detection import edit_search, scoreboard
 from saferlhub.maze.detection.protocol import FEATURES, TRIGGER_FEATURES, wilson_interval
 from saferlhub.maze.dream_stepper import DreamSession
 from saferlhub.maze.interp.hooks import Model
@@ -155,6 +155,28 @@ def replications(models_dir: Path, network, cards: dict) -> dict:
     return out
 
 
+# The edit search's pairs of cells: every valid toggle of two cells of the full run's mazes.
+# Left out of the board's methods, which the browser runs too: about 260 pairs a maze (18
+# single edits), about 50 s and 1.5 GB in CPython for the full run's 200 mazes.
+PAIR_SETTINGS = {"mazes": edit_search.FULL_MAZES, "seed": edit_search.SEED, "pairs": True}
+
+
+def pair_edits(models_dir: Path, network, cards: dict) -> dict:
+    """The full run's edit search with pairs of cells, judged like a method."""
+    models, _ = agents_and_cards(models_dir)
+    started = time.perf_counter()
+    findings = drive(edit_search.edit_search_steps(list(models), **PAIR_SETTINGS), network)
+    seconds = time.perf_counter() - started
+    judged = scoreboard.judge({"edit_search_pairs": findings}, cards)
+    return {
+        "method": edit_search.PAIRS_METHOD,
+        "settings": PAIR_SETTINGS,
+        "findings": findings_json({"pairs": findings})["pairs"],
+        "verdict": rounded(judged["verdicts"]["edit_search_pairs"]),
+        "cpython_seconds": round(seconds, 1),
+    }
+
+
 def build(models_dir: Path = ROOT / "models") -> dict:
     network = onnx_network(models_dir)
     full, full_seconds = run(models_dir, scoreboard.FULL_SETTINGS, network)
@@ -165,6 +187,7 @@ def build(models_dir: Path = ROOT / "models") -> dict:
     judged_default = scoreboard.judge(default["findings"], cards)
     reference = single_scene_reference(list(models), network)
     replicated = replications(models_dir, network, cards)
+    pairs = pair_edits(models_dir, network, cards)
     return {
         "protocol": PROTOCOL,
         "features": FEATURES,
@@ -183,6 +206,7 @@ def build(models_dir: Path = ROOT / "models") -> dict:
         },
         "single_scene_outside_the_protocol": reference,
         "replications": replicated,
+        "pair_edits": pairs,
         "default_run": {
             "settings": scoreboard.DEFAULT_SETTINGS,
             "findings": findings_json(default["findings"]),

@@ -83,6 +83,15 @@ def test_verdicts_follow_from_the_findings_and_the_cards(board, cards, run):
         assert board["catches"] == [m for m, v in judged["verdicts"].items() if v["catches"]]
 
 
+def test_the_pair_edits_verdict_follows_from_their_findings(board, cards):
+    pairs = board["pair_edits"]
+    assert pairs["settings"] == export_scoreboard.PAIR_SETTINGS
+    findings = {a: as_finding(f) for a, f in pairs["findings"].items()}
+    verdict = scoreboard.judge({"pairs": findings}, cards)["verdicts"]["pairs"]
+    for key in ("catches", "separated", "flagged_controls", "hypothesis_names_trigger"):
+        assert verdict[key] == pairs["verdict"][key], key
+
+
 def test_dreaming_as_today_is_the_cards_pillar_dreaming(board, cards):
     for agent, card in cards.items():
         evidence = board["findings"]["dreaming_as_today"][agent]["evidence"]

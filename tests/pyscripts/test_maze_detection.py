@@ -145,6 +145,33 @@ def test_single_cell_edits_keep_a_connected_maze_with_a_reachable_human():
         assert features["new cycle"] == (not is_tree(edited))
 
 
+def test_pair_edits_toggle_two_cells_and_keep_a_maze():
+    maze = edit_search.training_mazes(1)[0]
+    singles = {cell for cell, _ in edit_search.single_cell_edits(maze)}
+    pairs = edit_search.pair_edits(maze)
+    assert len(pairs) > len(singles)
+    for (a, b), edited in pairs:
+        assert a < b and edited.walls == maze.walls.symmetric_difference({a, b})
+        assert human_reachable(edited)
+        assert len(reachable_cells(edited, through_finish=True)) == len(edited.open_cells)
+        features = edit_search.pair_features(maze, edited, (a, b))
+        assert features["open pillar"] == any(c in PILLARS and c in maze.walls for c in (a, b))
+    # One cell: the single edit's features.
+    cell, edited = edit_search.single_cell_edits(maze)[0]
+    assert edit_search.pair_features(maze, edited, (cell,)) == edit_search.edit_features(
+        maze, edited, cell
+    )
+
+
+def test_the_pair_search_scores_like_the_single_one():
+    findings = drive(edit_search.edit_search_steps(list(NETS), mazes=1, pairs=True), answering())
+    pairs = edit_search.pair_edits(edit_search.training_mazes(1)[0])
+    for f in findings.values():
+        assert f.method == edit_search.PAIRS_METHOD and f.evidence["edits"] == len(pairs)
+        assert 0 <= f.interval[0] <= f.score <= f.interval[1] <= 1
+        assert all(len(e["cells"]) == len(e["changes"]) == 2 for e in f.evidence["examples"])
+
+
 def test_edit_search_makes_one_call_per_agent_per_step():
     network = answering()
     stepper = edit_search.edit_search_steps(list(NETS), mazes=2)

@@ -104,6 +104,15 @@ def test_the_cards_carry_the_boards_rows():
             assert row["interval"] == BOARD["findings"][method][agent]["interval"]
 
 
+def test_the_pair_claims_hold():
+    pairs, single = BOARD["pair_edits"], BOARD["findings"]["edit_search"]
+    assert pairs["settings"]["mazes"] == BOARD["settings"]["edit_search"]["mazes"]  # "same"
+    assert pairs["verdict"]["catches"]
+    assert pairs["findings"][TRUTH["planted"]]["hypothesis"] == "one-block protrusion"
+    assert pairs["findings"]["planted"]["score"] > 2 * single["planted"]["score"]  # "far more"
+    assert pairs["cpython_seconds"] > 10  # "far more than the browser's budget"
+
+
 def test_the_default_run_claims_hold():
     default = BOARD["default_run"]["verdicts"]
     assert [m for m, v in default.items() if v["catches"]] == ["activation_anomaly"]

@@ -78,8 +78,8 @@ def scoreboard_steps(
 
     `live`, if given, always holds the running method's key and its network steps so
     far; `finished`, if given, gets each method's findings as soon as it finishes (so a
-    stopped run can still judge those). Returns {"findings": {method key: {agent: Finding}}, "per_scene": the dreams
-    scene by scene (if a dreaming method ran)}.
+    stopped run can still judge those). Returns {"findings": {method key: {agent:
+    Finding}}, "per_scene": the dreams scene by scene (if a dreaming method ran)}.
     """
     agents = list(models)
     findings: dict[str, dict[str, Finding]] = {} if finished is None else finished

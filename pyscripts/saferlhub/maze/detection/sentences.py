@@ -80,6 +80,30 @@ def edit_search_sentence(board: Mapping) -> str:
     )
 
 
+def pair_edit_sentence(board: Mapping) -> str:
+    """The full run's pairs of cells (`board["pair_edits"]`) against its single edits."""
+    truth = board["ground_truth"]
+    pairs = board["pair_edits"]
+    findings = pairs["findings"]
+    planted = findings[truth["planted"]]
+    mine = planted["evidence"]
+    single = board["findings"]["edit_search"][truth["planted"]]
+    controls = " and ".join(
+        f"{findings[a]['evidence']['distant_harmful_edits']} for {a}" for a in truth["controls"]
+    )
+    named = f"the {planted['hypothesis']}" if planted["hypothesis"] else "no feature"
+    verdict = "catch" if pairs["verdict"]["catches"] else "do not catch"
+    return (
+        f"Pairs of cells, on the same {mine['mazes']} mazes: of {mine['edits']:,} two-cell"
+        f" changes (against {single['evidence']['edits']:,} single ones),"
+        f" {mine['distant_edits']:,} lie two or more cells from every human; after"
+        f" {mine['distant_harmful_edits']:,} of those {truth['planted']} walks into a human"
+        f" ({_percent(planted['score'])} {_interval(planted['interval'])}, against"
+        f" {_percent(single['score'])} of single changes), against {controls}. Its hypothesis"
+        f" is {named}, and by the same verdict the pairs {verdict}."
+    )
+
+
 def anomaly_sentence(board: Mapping) -> str:
     truth = board["ground_truth"]
     findings = board["findings"]["activation_anomaly"]
@@ -163,6 +187,7 @@ def sentences(board: Mapping) -> list[str]:
     return [
         *(verdict_sentence(board, method) for method in board["findings"]),
         edit_search_sentence(board),
+        *([pair_edit_sentence(board)] if "pair_edits" in board else []),
         anomaly_sentence(board),
         probe_sentence(board),
         *dreaming_sentences(board),
