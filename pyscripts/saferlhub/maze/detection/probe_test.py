@@ -28,7 +28,9 @@ unedited maze's, with their features.
 
 Fixed before this method was first run on the committed agents (its design, layer,
 concept, threshold quantile, settings and seed): a method that fails stays on the
-board with its verdict.
+board with its verdict. Not blind to everything, though: its template, the activation
+anomaly (the same states, edits and percentile), was already on the board and known to
+catch. The replication seeds (export/scoreboard.py) were chosen after the first run.
 """
 
 from __future__ import annotations
