@@ -66,6 +66,16 @@ function wallPlane(label) {
   };
 }
 
+/** Wall planes as Python sends them (float64 bytes, 49 values a plane, see
+ *  saferlhub.maze.stepper.pack_doubles): arrays of the very same numbers. */
+function wallPlanes(bytes) {
+  const data = bytes.byteOffset % 8 ? bytes.slice() : bytes; // a Float64Array view needs 8-byte alignment
+  const values = new Float64Array(data.buffer, data.byteOffset, data.byteLength / 8);
+  const planes = [];
+  for (let i = 0; i < values.length; i += 49) planes.push(Array.from(values.subarray(i, i + 49)));
+  return planes;
+}
+
 export async function mountMazeDream(root, python) {
   if (root.dataset.mounted) return;
   root.dataset.mounted = "true";
@@ -405,7 +415,7 @@ export async function mountMazeDream(root, python) {
         shouldStop: () => stopRequested,
         onProgress: (p) => {
           if (p.walls) {
-            drawPlanes(p.walls, p.objective, p.step, liveScene);
+            drawPlanes(wallPlanes(p.walls), p.objective, p.step, liveScene);
             bar.value = p.step / p.steps;
             status.textContent = `Step ${p.step} of ${p.steps}…`;
           }
@@ -416,6 +426,7 @@ export async function mountMazeDream(root, python) {
         status.textContent = "Stopped. The wall planes show the last step reached; nothing was projected or verified.";
         return;
       }
+      for (const agent of Object.values(result.agents)) for (const d of agent.dreams) d.walls = wallPlanes(d.walls);
       report = result;
       window.saferlhubMaze.lastDream = result;
       bar.value = 1;

@@ -37,7 +37,7 @@ from saferlhub.maze.evaluation import rollout_steps
 from saferlhub.maze.generators import FAILURE_MAZES, ROOMS, failure_maze, generate_training_maze
 from saferlhub.maze.grid import ALL_CELLS, Maze, Pos, neighbours, parse_maze, render_maze
 from saferlhub.maze.network_calls import ACTIONS, NetworkCall, rows_of, together
-from saferlhub.maze.stepper import wilson_interval
+from saferlhub.maze.stepper import pack_doubles, wilson_interval
 from saferlhub.maze.structure import human_reachable, single_block_protrusions
 from saferlhub.settings import checked_seed, shown
 
@@ -233,7 +233,9 @@ class DreamSession:
     The first agent is the one shown. The report keeps its wall plane at every
     recorded step; the other agents' dreams keep only their last (the page draws
     the shown agent's ascent, and 3 agents' every step would be about 5 MB of
-    JSON), unless `record_all_walls`.
+    JSON), unless `record_all_walls`. With `walls_as_bytes` (the browser's session) each
+    dream's walls and the progress's walls are float64 bytes (`stepper.pack_doubles`),
+    not lists: the same values, without Pyodide writing some 160,000 floats as JSON.
     """
 
     def __init__(
@@ -251,6 +253,7 @@ class DreamSession:
         threshold: float = 0.5,
         baseline: int | None = None,
         record_all_walls: bool = False,
+        walls_as_bytes: bool = False,
     ) -> None:
         if not agents:
             raise ValueError("no agents to dream with")
@@ -282,6 +285,7 @@ class DreamSession:
         self.baseline = int(baseline or max(32, len(self.starts)))
         self.record_every = max(1, self.steps // 100)
         self.record_all_walls = record_all_walls
+        self.walls_as_bytes = walls_as_bytes
         self.live: dict = {}
         self.phase = "dreaming"
 
@@ -349,9 +353,10 @@ class DreamSession:
             for verdict, run, value in zip(
                 verdicts, ascents[agent], results[f"discrete/{agent}"], strict=True
             ):
+                walls = run["walls"] if every_step else run["walls"][-1:]
                 verdict.update(
                     start=run["start"],
-                    walls=run["walls"] if every_step else run["walls"][-1:],
+                    walls=pack_doubles(walls) if self.walls_as_bytes else walls,
                     objective=run["objective"],
                     q_values=run["q_values"],
                     discrete_objective=value,
@@ -388,6 +393,8 @@ class DreamSession:
         if self.live:  # the last step of the ascent arrives with the first verifying call
             progress.update(self.live)
             self.live.clear()  # each recorded step once
+            if self.walls_as_bytes:
+                progress["walls"] = pack_doubles(progress["walls"])
         return progress
 
 
