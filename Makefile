@@ -69,8 +69,10 @@ test: lint test-unit test-pyodide test-e2e  ## everything CI runs
 bench: build chromium  ## measured figures, each beside a reference from the same run
 	$(PY) benchmarks/run.py
 
-models: setup  ## retrain the three maze agents (and the remedy sweep) from their seeds, re-export every ONNX file
+models: setup  ## retrain the three maze agents (and the remedy sweep) from their seeds, re-export every ONNX file, then the scoreboard and the steering sweep of the new agents
 	$(PY) -m export.build_models
+	$(PY) -m export.scoreboard
+	$(PY) -m export.steering_sweep
 
 scoreboard: setup  ## the blind detection scoreboard (models/scoreboard.json) from the committed agents, no retraining
 	$(PY) -m export.scoreboard
