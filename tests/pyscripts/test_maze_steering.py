@@ -161,3 +161,110 @@ def test_the_page_run_puts_steered_beside_unsteered(network):
         next(steering.page_steps(**args, coefficient=11))
     with pytest.raises(ValueError, match="no hook point"):
         next(steering.page_steps("tiny", "hidden.7", widths=WIDTHS))
+
+
+@pytest.fixture(scope="module")
+def harmful(network):
+    mazes = maze_set("training", 6, seed=0, split="train", require_reachable_human=True)
+    return mazes, drive(steering.harmful_edits_steps("other", mazes), network)
+
+
+def test_harmful_edits_are_the_edits_after_which_the_agent_walks_into_a_human(harmful):
+    from saferlhub.maze.detection.edit_search import single_cell_edits
+
+    mazes, edits = harmful
+    other = MLP.random([INPUT_SIZE, *WIDTHS, 4], random.Random(4))  # the "other" agent
+    q = lambda xs: [forward(other, x)[0] for x in xs]  # noqa: E731
+    expected = []
+    for maze in mazes:
+        (before,) = rollouts(q, [maze], with_optimal=False)
+        for cell, edited in single_cell_edits(maze):
+            (after,) = rollouts(q, [edited], with_optimal=False)
+            if after.humans_harvested and not before.humans_harvested:
+                expected.append((maze, cell, edited))
+    assert edits == expected and edits  # "other" walks into a human after a few edits
+
+
+def test_trigger_pairs_differ_only_in_the_edit(harmful):
+    _, edits = harmful
+    pairs = steering.trigger_pairs(edits, "all")
+    adjacent = steering.trigger_pairs(edits, "adjacent")
+    assert adjacent and set(adjacent) < set(pairs)
+    changed = {(maze, edited): cell for maze, cell, edited in edits}
+    for edited, maze, pos in pairs:
+        cell = changed[(maze, edited)]
+        assert edited.walls ^ maze.walls == {cell}
+        assert (edited.crops, edited.humans, edited.finish) == (
+            maze.crops,
+            maze.humans,
+            maze.finish,
+        )
+        assert pos != cell and maze.is_open(pos) and edited.is_open(pos)
+        assert pos not in maze.items and pos != maze.finish
+    with pytest.raises(ValueError, match="cells must be one of"):
+        steering.trigger_pairs(edits, "near")
+
+
+def test_the_trigger_vectors_pairs_come_from_the_edit_search(network):
+    pairs = drive(steering.pairs_steps("other", "trigger", "all"), network)
+    mazes = list(dict.fromkeys(steering.training_mazes(steering.TRIGGER_MAZES, 0)))
+    edits = drive(steering.harmful_edits_steps("other", mazes), network)
+    assert pairs and pairs == steering.trigger_pairs(edits, "all")
+    assert drive(steering.pairs_steps("tiny", "human", "adjacent"), network) == (
+        steering.training_pairs("adjacent")
+    )
+    with pytest.raises(ValueError, match="the vector must be one of"):
+        drive(steering.pairs_steps("tiny", "cheese"), network)
+
+
+def clamped_q(mlp, x, layer: int, vector, ceiling):
+    """The clamped Q-values in plain Python: hidden.layer's component along the vector capped."""
+    hidden = forward(mlp, x)[1][layer]
+    norm = sum(v * v for v in vector) ** 0.5
+    unit = [v / norm for v in vector]
+    excess = sum(h * u for h, u in zip(hidden, unit, strict=True)) - ceiling
+    patch = [h - max(excess, 0.0) * u for h, u in zip(hidden, unit, strict=True)]
+    return forward(mlp, x, {layer: (patch, [1.0] * len(patch))})[0]
+
+
+def test_the_clamp_caps_the_component_along_the_vector(model, network, mlp):
+    vector = tuple(0.5 - k / 10 for k in range(WIDTHS[1]))
+    centre = drive(steering.training_median_steps(model, "hidden.1", vector), network)
+    norm = sum(v * v for v in vector) ** 0.5
+    components = sorted(
+        sum(h * v / norm for h, v in zip(forward(mlp, encode(m, p))[1][1], vector, strict=True))
+        for m, _, p in steering.training_pairs("all")
+    )
+    n = len(components)
+    median = components[n // 2] if n % 2 else (components[n // 2 - 1] + components[n // 2]) / 2
+    assert centre == pytest.approx(median, abs=1e-5)
+    steer = steering.Steering(model, "hidden.1", vector, 0.0, "clamp", centre)
+    assert steer.ceiling() == pytest.approx(centre)  # coefficient 0: the median itself
+    moved = steering.Steering(model, "hidden.1", vector, -0.5, "clamp", centre)
+    assert moved.ceiling() == pytest.approx(centre - 0.5 * norm)
+    mazes = maze_set("training", 3, seed=5, split="train")
+    states = [encode(m, p) for m in mazes for p in m.open_cells[:4]]
+    obs = array("f", [v for x in states for v in x])
+    q = drive(steer.q_steps(obs, len(states)), network)
+    capped = 0
+    for r, x in enumerate(states):
+        expected = clamped_q(mlp, x, 1, vector, steer.ceiling())
+        assert q[4 * r : 4 * r + 4] == pytest.approx(expected, abs=1e-5)
+        capped += expected != pytest.approx(forward(mlp, x)[0], abs=1e-6)
+    assert 0 < capped < len(states)  # some states pass the cap, some are left alone
+    with pytest.raises(ValueError, match="the operation must be one of"):
+        steering.Steering(model, "hidden.1", vector, -0.5, "scale")
+
+
+def test_the_page_run_steers_with_the_clamped_trigger_vector(network):
+    args = {"agent": "other", "widths": WIDTHS, "layer": "hidden.0", "count": 4}
+    run = drive(
+        steering.page_steps(**args, vector="trigger", operation="clamp", coefficient=-1.0),
+        network,
+    )
+    assert run["settings"]["vector"] == "trigger" and run["settings"]["operation"] == "clamp"
+    assert run["pairs"] == len(drive(steering.pairs_steps("other", "trigger"), network))
+    assert run["centre"] is not None
+    plain = drive(steering.page_steps(**args, coefficient=0.0), network)
+    assert run["battery"]["unsteered"] == plain["battery"]["unsteered"]
+    assert plain["centre"] is None and plain["settings"]["vector"] == "human"

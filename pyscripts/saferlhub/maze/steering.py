@@ -17,6 +17,19 @@ out-of-distribution label):
   activation (a negative coefficient subtracts the human) through the agent's
   `q_patch` file (`saferlhub.maze.interp.hooks`).
 
+A second vector, the **trigger vector**, follows the detection scoreboard's edit
+search instead of the human: the single-cell wall changes of training mazes after
+which the agent walks into a human (`edit_search.single_cell_edits`, the agent's own
+greedy episodes; training mazes of `VECTOR_SEED`, not the scoreboard's seed), paired
+with the unchanged maze at the same agent cell (`trigger_pairs`). Its mean difference
+is what the harmful edits do to the layer, whatever the edit's feature: no protrusion
+maze and no out-of-distribution label goes in.
+
+Two ways to apply a vector (`OPERATIONS`): "add" (above), or "clamp": the layer's
+component along the vector is capped at the training states' median plus
+`coefficient * |vector|` (`Steering.centre`, `training_median_steps`), so states that
+do not push along the vector are left exactly as they are.
+
 Cost: `q_patch` *replaces* `hidden.k` by `patch.k` where `mask.k` is set, so
 adding to an activation needs that activation first: one call for it, one call
 with the sum patched in. Patching an earlier layer does not help (every hidden
@@ -35,8 +48,9 @@ from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from saferlhub.maze.detection.edit_search import single_cell_edits, training_mazes
 from saferlhub.maze.encoding import INPUT_SIZE, encode
-from saferlhub.maze.evaluation import EVALUATION_SEED
+from saferlhub.maze.evaluation import EVALUATION_SEED, rollout_steps
 from saferlhub.maze.generators import DISTRIBUTIONS, failure_maze, maze_set
 from saferlhub.maze.grid import Maze, Pos, neighbours, parse_maze
 from saferlhub.maze.interp.hooks import Model, forward_call
@@ -52,6 +66,13 @@ STEERED_CALLS_PER_STEP = 2
 # Which cells the agent stands on in the pairs: every cell, or only cells next to the human
 # (where the difference should matter most to the next move).
 PAIR_CELLS = ("all", "adjacent")
+# What the pairs differ in: the human (on the board or not) or a harmful edit (made or not).
+VECTORS = ("human", "trigger")
+# Training mazes whose single-cell edits the trigger vector searches (each about 18 edits):
+# few enough for the page's default run in the browser.
+TRIGGER_MAZES = 40
+# How a vector steers: added to the layer, or the layer's component along it capped.
+OPERATIONS = ("add", "clamp")
 # The page's default run: small enough for Chromium on two cores.
 PAGE_COEFFICIENT = -1.5
 PAGE_COUNT = 100
@@ -85,6 +106,50 @@ def training_pairs(cells: str = "all", count: int = VECTOR_MAZES, seed: int = VE
     return human_pairs(maze_set("training", count, seed=seed, split="train"), cells)
 
 
+def harmful_edits_steps(agent: str, mazes: Sequence[Maze]):
+    """Stepper: the single-cell edits of `mazes` after which `agent` harvests a human and
+    before which it did not, as (maze, changed cell, edited maze); one call a step."""
+    plan = [(maze, cell, edited) for maze in mazes for cell, edited in single_cell_edits(maze)]
+    episodes, _ = yield from rollout_steps(
+        agent, list(mazes) + [edited for *_, edited in plan], with_optimal=False
+    )
+    before = {maze: e.humans_harvested > 0 for maze, e in zip(mazes, episodes, strict=False)}
+    return [
+        (maze, cell, edited)
+        for (maze, cell, edited), e in zip(plan, episodes[len(mazes) :], strict=True)
+        if e.humans_harvested > 0 and not before[maze]
+    ]
+
+
+def trigger_pairs(edits, cells: str = "all") -> list[tuple[Maze, Maze, Pos]]:
+    """(edited maze, the maze unedited, agent cell) for every harmful edit and every cell the
+    agent can stand on in both (open, no item, not the finish, not the changed cell);
+    `cells` "adjacent": only cells next to a human."""
+    if cells not in PAIR_CELLS:
+        raise ValueError(f"cells must be one of {PAIR_CELLS}, got {cells!r}")
+    return [
+        (edited, maze, p)
+        for maze, changed, edited in edits
+        for p in maze.open_cells
+        if p not in (maze.finish, changed)
+        and p not in maze.items
+        and edited.is_open(p)
+        and (cells == "all" or any(q in maze.humans for q in neighbours(p)))
+    ]
+
+
+def pairs_steps(agent: str, vector: str, cells: str = "all", seed: int = VECTOR_SEED):
+    """Stepper: the pairs of `vector` ("human": `training_pairs`; "trigger": `trigger_pairs`
+    of `agent`'s harmful edits of `TRIGGER_MAZES` training mazes of `seed`)."""
+    if vector not in VECTORS:
+        raise ValueError(f"the vector must be one of {VECTORS}, got {vector!r}")
+    if vector == "human":
+        return training_pairs(cells, seed=seed)
+    mazes = list(dict.fromkeys(training_mazes(TRIGGER_MAZES, seed)))  # layouts repeat
+    edits = yield from harmful_edits_steps(agent, mazes)
+    return trigger_pairs(edits, cells)
+
+
 def _call(model: Model, rows: array, count: int, outputs: Sequence[str], patches=None):
     """`hooks.forward_call` asking only for `outputs` (fewer floats to carry back)."""
     call = forward_call(model, rows_of(rows, INPUT_SIZE), patches)
@@ -92,8 +157,9 @@ def _call(model: Model, rows: array, count: int, outputs: Sequence[str], patches
 
 
 def human_vector_steps(model: Model, hook: str, pairs: Sequence[tuple[Maze, Maze, Pos]]):
-    """Stepper: the mean of (activation with the human - activation without) at `hook`
-    over the pairs, in one call. Returns the vector as a list of floats."""
+    """Stepper: the mean of (activation of the pair's first state - of its second) at `hook`
+    over the pairs (the human vector for `human_pairs`, the trigger vector for
+    `trigger_pairs`), in one call. Returns the vector as a list of floats."""
     if not pairs:
         raise ValueError("no pairs: the mazes hold no reachable human")
     width = model.width(hook)
@@ -115,14 +181,45 @@ def human_vector_steps(model: Model, hook: str, pairs: Sequence[tuple[Maze, Maze
     return [t / n for t in total]
 
 
+def _unit(vector: Sequence[float]) -> list[float]:
+    norm = sum(v * v for v in vector) ** 0.5
+    if norm == 0:
+        raise ValueError("the vector is zero: it has no direction to clamp")
+    return [v / norm for v in vector]
+
+
+def training_median_steps(model: Model, hook: str, vector: Sequence[float]):
+    """Stepper: the median, over the training states of `training_pairs("all")` (with their
+    humans), of the activation's component along `vector` at `hook`; one call."""
+    states = [(maze, pos) for maze, _, pos in training_pairs("all")]
+    obs = array("f")
+    for maze, pos in states:
+        obs.extend(encode(maze, pos))
+    call = _call(model, obs, len(states), [hook, "q"])
+    (answer,) = yield [call]
+    values, width, unit = call.check(answer)[hook], len(vector), _unit(vector)
+    components = sorted(
+        sum(a * u for a, u in zip(values[r * width : (r + 1) * width], unit, strict=True))
+        for r in range(len(states))
+    )
+    middle = len(components) // 2
+    if len(components) % 2:
+        return components[middle]
+    return (components[middle - 1] + components[middle]) / 2
+
+
 @dataclass(frozen=True)
 class Steering:
-    """Add `coefficient * vector` to `hook` of `model` on every forward pass."""
+    """On every forward pass of `model`: "add" `coefficient * vector` to `hook`, or "clamp"
+    the component of `hook` along `vector` at `centre + coefficient * |vector|` (components
+    below it untouched)."""
 
     model: Model
     hook: str
     vector: tuple[float, ...]
     coefficient: float
+    operation: str = "add"
+    centre: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.vector) != self.model.width(self.hook):
@@ -130,21 +227,39 @@ class Steering:
                 f"{self.hook} has {self.model.width(self.hook)} units, "
                 f"the vector {len(self.vector)}"
             )
+        if self.operation not in OPERATIONS:
+            raise ValueError(f"the operation must be one of {OPERATIONS}, got {self.operation!r}")
+
+    def ceiling(self) -> float:
+        """The clamp's cap on the component along the vector."""
+        return self.centre + self.coefficient * sum(v * v for v in self.vector) ** 0.5
+
+    def _patch(self, activation, rows: int) -> list[list[float]]:
+        width = len(self.vector)
+        if self.operation == "add":
+            shift = [self.coefficient * v for v in self.vector]
+            return [
+                [a + s for a, s in zip(activation[r * width : (r + 1) * width], shift, strict=True)]
+                for r in range(rows)
+            ]
+        unit, ceiling, patch = _unit(self.vector), self.ceiling(), []
+        for r in range(rows):
+            row = activation[r * width : (r + 1) * width]
+            excess = sum(a * u for a, u in zip(row, unit, strict=True)) - ceiling
+            if excess > 0:  # pushed past the cap: take the excess off along the vector
+                row = [a - excess * u for a, u in zip(row, unit, strict=True)]
+            patch.append(list(row))
+        return patch
 
     def q_steps(self, obs: array, rows: int):
         """Stepper: the steered Q-values (flat) of `rows` observations, in two calls."""
         call = _call(self.model, obs, rows, [self.hook, "q"])
         (answer,) = yield [call]
         outputs = call.check(answer)
-        if self.coefficient == 0:  # nothing to add: the unsteered Q-values are the answer
+        if self.operation == "add" and self.coefficient == 0:  # the unsteered Q-values
             return outputs["q"]
         width = len(self.vector)
-        shift = [self.coefficient * v for v in self.vector]
-        activation = outputs[self.hook]
-        patch = [
-            [a + s for a, s in zip(activation[r * width : (r + 1) * width], shift, strict=True)]
-            for r in range(rows)
-        ]
+        patch = self._patch(outputs[self.hook], rows)
         patches = {self.hook: (patch, [[1.0] * width] * rows)}
         call = _call(self.model.with_file("q_patch"), obs, rows, ["q"], patches)
         (answer,) = yield [call]
@@ -210,19 +325,26 @@ def page_steps(
     maze: Sequence[str] | str | None = None,
     count: int = PAGE_COUNT,
     widths: Sequence[int] = (256, 256, 256, 256),
+    vector: str = "human",
+    operation: str = "add",
 ):
-    """Stepper: the steering page's run. The human vector of `agent` at `layer` from the
-    training pairs (one call), then its policy map on `maze` (ASCII; default the failure
-    maze bad1) and the battery's training and protrusion sets (`count` mazes each, seed 1),
-    unsteered and steered side by side. `widths`: the agent's hidden widths (its card's).
+    """Stepper: the steering page's run. The `vector` ("human" or "trigger") of `agent` at
+    `layer` from the training generator (`pairs_steps`; one call, or one a step of the edit
+    search's episodes for the trigger), then its policy map on `maze` (ASCII; default the
+    failure maze bad1) and the battery's training and protrusion sets (`count` mazes each,
+    seed 1), unsteered and steered (`operation` "add" or "clamp") side by side. `widths`:
+    the agent's hidden widths (its card's).
 
-    Returns {"settings", "pairs", "vector_norm", "maps": {"unsteered", "steered"},
-    "battery": {"unsteered", "steered"} (each `headline` plus the protrusion finish rate)}.
+    Returns {"settings", "pairs", "vector_norm", "centre" (the clamp's training median, None
+    for "add"), "maps": {"unsteered", "steered"}, "battery": {"unsteered", "steered"} (each
+    `headline` plus the protrusion finish rate)}.
     """
     if isinstance(coefficient, bool) or not isinstance(coefficient, int | float):
         raise ValueError(f"the coefficient must be a number, got {coefficient!r}")
     if not -10 <= coefficient <= 10:
         raise ValueError(f"the coefficient must lie between -10 and 10, got {coefficient}")
+    if operation not in OPERATIONS:
+        raise ValueError(f"the operation must be one of {OPERATIONS}, got {operation!r}")
     model = Model(agent, tuple(widths))
     model.width(layer)  # an unknown layer fails here, before any call
     board = (
@@ -230,9 +352,12 @@ def page_steps(
         if maze is None
         else parse_maze(maze if isinstance(maze, str) else "\n".join(maze))
     )
-    pairs = training_pairs(cells)
-    vector = yield from human_vector_steps(model, layer, pairs)
-    steer = Steering(model, layer, tuple(vector), float(coefficient))
+    pairs = yield from pairs_steps(agent, vector, cells)
+    values = yield from human_vector_steps(model, layer, pairs)
+    centre = None
+    if operation == "clamp":
+        centre = yield from training_median_steps(model, layer, values)
+    steer = Steering(model, layer, tuple(values), float(coefficient), operation, centre or 0.0)
     plain_battery = Battery([agent], count, distributions=JUDGED)
     runs = yield from together(
         {
@@ -253,6 +378,8 @@ def page_steps(
     return {
         "settings": {
             "agent": agent,
+            "vector": vector,
+            "operation": operation,
             "layer": layer,
             "cells": cells,
             "coefficient": float(coefficient),
@@ -260,7 +387,8 @@ def page_steps(
             "maze": str(board).split("\n"),
         },
         "pairs": len(pairs),
-        "vector_norm": sum(v * v for v in vector) ** 0.5,
+        "vector_norm": sum(v * v for v in values) ** 0.5,
+        "centre": centre,
         "maps": {
             "unsteered": runs["map"]["maps"][agent],
             "steered": runs["steered_map"]["maps"][agent],
@@ -283,15 +411,22 @@ def headline(report: dict, agent: str) -> dict:
 
 __all__ = [
     "JUDGED",
+    "OPERATIONS",
     "PAIR_CELLS",
     "STEERED_CALLS_PER_STEP",
+    "TRIGGER_MAZES",
+    "VECTORS",
     "VECTOR_MAZES",
     "VECTOR_SEED",
     "Steering",
+    "harmful_edits_steps",
     "headline",
     "human_pairs",
     "human_vector_steps",
     "page_steps",
+    "pairs_steps",
+    "training_median_steps",
+    "trigger_pairs",
     "steered",
     "steered_battery",
     "steered_policy_map",
