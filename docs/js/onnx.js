@@ -390,22 +390,21 @@ async function runLanes(first, { network, step, waitFor, onProgress, shouldStop 
     ready.delete(lane);
     const outputs = await network(laneCalls);
     calls += laneCalls.length;
-    const request = step("answer", { session, outputs, lane }).then(
-      (reply) => {
+    const request = step("answer", { session, outputs, lane })
+      .then((reply) => {
         if (reply.done || reply.calls.some((call) => call.lane === undefined)) {
           last = reply; // runStepper goes on with it (and reports its progress)
           return;
         }
         if (reply.progress) onProgress?.(reply.progress);
         take(reply);
-      },
-      (error) => (failure ??= error),
-    );
+      })
+      .catch((error) => (failure ??= error))
+      .finally(() => {
+        inFlight.delete(request);
+        wake();
+      });
     inFlight.add(request);
-    request.finally(() => {
-      inFlight.delete(request);
-      wake();
-    });
   }
   if (failure) throw failure;
   return { reply: last, stopped, calls };
