@@ -1,12 +1,14 @@
-// The maze agents' networks in the browser: onnxruntime-web (its wasm build, one
-// thread: GitHub Pages cannot cross-origin isolate), the agents found from the
-// model cards the build copied into assets/models/, and the shuttle between a
-// Python stepper (saferlhub/maze/stepper.py) and onnxruntime-web.
+// The maze agents' networks in the browser: onnxruntime-web (its wasm build; several
+// threads only where the service worker made the page cross-origin isolated, see
+// wasmThreads), the agents found from the model cards the build copied into
+// assets/models/, and the shuttle between a Python stepper (saferlhub/maze/stepper.py)
+// and onnxruntime-web.
 //
 // Only maze pages import this module, so no other page downloads the runtime.
 // No RL here: Python hands out batches of network inputs (float32 bytes, sent beside
 // the JSON by the worker), this file runs them, one onnxruntime call per model per
-// step, and hands back the outputs the same way.
+// step (answered lane by lane where Python says so, see runStepper), and hands back
+// the outputs the same way.
 //
 //   const agents = await loadAgents(python);          // [{agent, name, card, problems}]
 //   const { result, stopped } = await runStepper(python, "play", { agents, mazes }, { onProgress, shouldStop });
