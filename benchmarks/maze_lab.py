@@ -14,6 +14,10 @@
   precache left out); with the bytes of a Blackjack page (which must not grow: it
   never downloads onnxruntime-web or the models).
 
+Battery and dreaming run LAB_ROUNDS times, the browser and CPython alternating, and the
+round with the median ratio is shown (with every round's figures), so that a burst of
+load on a shared machine does not decide the ratio alone.
+
 MAZE_BENCH_COUNT (default 1000) shrinks the battery for a quick look; ratios are
 what to read on a shared machine.
 """
@@ -40,6 +44,7 @@ COUNT = int(os.environ.get("MAZE_BENCH_COUNT", "1000"))
 DREAM = {"restarts": 16, "steps": 200, "starts": ["scene", "training", "random"], "seed": 0}
 TIMEOUT_MS = 3_600_000
 PLAY_RUNS = 3
+LAB_ROUNDS = 3  # battery and dreaming: browser and CPython alternate; the median round shown
 
 
 def use_the_sites_battery_sets() -> None:
@@ -189,6 +194,13 @@ def network_line(figures: dict) -> str:
     )
 
 
+def rounds_line(figures: dict) -> str:
+    return (
+        f"  rounds (median shown): ratio {figures['rounds_ratio']}, "
+        f"browser {figures['rounds_browser_s']} s, CPython {figures['rounds_cpython_s']} s"
+    )
+
+
 def run() -> dict:
     battery_args = {"agents": AGENTS, "count": COUNT, "seed": 1, "chunk": 250}
     dream_args = {"agents": AGENTS, "scene": {"maze": "bad2"}, **DREAM}
@@ -211,15 +223,18 @@ def run() -> dict:
         page = context.new_page()
         page.goto(server.url + "maze/ood/")
         page.locator('[data-python="maze-ood"][data-state="ready"]').wait_for(timeout=TIMEOUT_MS)
-        web, split = {}, {}
-        for task, args in (("battery", battery_args), ("dream", dream_args)):
-            web[task], split[task] = browser_seconds(page, task, args)
+        rounds = {"battery": [], "dream": []}
+        for _ in range(LAB_ROUNDS):  # alternate, so machine load hits both sides alike
+            for task, args in (("battery", battery_args), ("dream", dream_args)):
+                seconds, split = browser_seconds(page, task, args)
+                rounds[task].append((seconds, split, *cpython_seconds(task, args)))
         context.close()
         browser.close()
-    native, native_network = {}, {}
-    for task, args in (("battery", battery_args), ("dream", dream_args)):
-        native[task], native_network[task] = cpython_seconds(task, args)
-    for task in ("battery", "dream"):
+    web, split, native, native_network = {}, {}, {}, {}
+    for task, runs in rounds.items():
+        # The round with the median ratio: its figures are reported together.
+        ranked = sorted(runs, key=lambda run: run[0] / run[2])
+        web[task], split[task], native[task], native_network[task] = ranked[len(ranked) // 2]
         web_network = split[task]["onnxruntime_web_s"]
         results[task] = {
             "browser_s": round(web[task], 2),
@@ -232,19 +247,24 @@ def run() -> dict:
             "network_ratio_web_over_onnxruntime_1_thread": round(
                 web_network / native_network[task], 2
             ),
+            "rounds_ratio": [round(run[0] / run[2], 2) for run in runs],
+            "rounds_browser_s": [round(run[0], 2) for run in runs],
+            "rounds_cpython_s": [round(run[2], 2) for run in runs],
         }
     print(f"OOD battery, {COUNT:,} mazes x 3 distributions x {len(AGENTS)} agents, models loaded")
     print(f"  Chromium (Pyodide + onnxruntime-web)  {web['battery']:8.2f} s")
     print(f"  CPython + onnxruntime (reference)      {native['battery']:8.2f} s")
-    print(f"  ratio {results['battery']['ratio']}  (goal: under 2 s in the browser)")
+    print(f"  ratio {results['battery']['ratio']}  (goals: 2.0 or less; under 2 s in the browser)")
     print(f"  browser split: {split['battery']}")
     print(network_line(results["battery"]))
+    print(rounds_line(results["battery"]))
     print(f"Dreaming, {DREAM['restarts']} restarts x {DREAM['steps']} steps x {len(AGENTS)} agents")
     print(f"  Chromium                               {web['dream']:8.2f} s")
     print(f"  CPython + onnxruntime (reference)      {native['dream']:8.2f} s")
-    print(f"  ratio {results['dream']['ratio']}  (goal: under 2 s in the browser)")
+    print(f"  ratio {results['dream']['ratio']}  (goals: 2.0 or less; under 2 s in the browser)")
     print(f"  browser split: {split['dream']}")
     print(network_line(results["dream"]))
+    print(rounds_line(results["dream"]))
     play = results["play"]
     play_ratio = play["first_step_ms"] / play["bare_start_ms"]
     play["ratio_to_bare_start"] = round(play_ratio, 2)
