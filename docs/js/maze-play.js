@@ -409,12 +409,17 @@ export async function mountMazePlay(root, python) {
   function play() {
     if (!episode) return;
     if (timer) return stopAnimation();
-    if (shown >= episode.trace.length) show(0);
+    const replay = shown >= episode.trace.length;
+    if (replay) show(0);
     playButton.textContent = "Pause";
-    timer = setInterval(() => {
+    const advance = () => {
       if (!episode || shown >= episode.trace.length) return stopAnimation();
       show(shown + 1);
-    }, STEP_MS);
+    };
+    timer = setInterval(advance, STEP_MS);
+    // After Run (or a pause) the board already shows where the agent stands: its next
+    // move at once, not after a pause. A replay shows the start first.
+    if (!replay) advance();
   }
 
   async function refreshMap() {
@@ -487,8 +492,11 @@ export async function mountMazePlay(root, python) {
 
   // ---- start ----------------------------------------------------------------------
   // onnxruntime-web (a 14 MB WebAssembly module to compile) loads while Python starts,
-  // not after the first Run; a failure shows when a run needs it.
+  // not after the first Run; a failure shows when a run needs it. The agents' cards are
+  // fetched meanwhile too, their checks queued for Python's first turns.
   loadOrt().catch(() => {});
+  const agentsLoaded = loadAgents(python);
+  agentsLoaded.catch(() => {}); // reported where it is awaited
   try {
     await python.ready;
     const stored = readStoredMaze();
@@ -509,7 +517,7 @@ export async function mountMazePlay(root, python) {
       asciiError.textContent = `The maze from ${stored.from} was not used: ${refused.error}. Its text is kept in this box so you can fix it.`;
       say(`The maze from ${stored.from} was not used (the reason is under the text box); showing ${FIRST_MAZE} instead.`, "refused");
     }
-    agents = await loadAgents(python);
+    agents = await agentsLoaded;
     for (const a of agents) {
       const usable = !a.problems.length;
       agentSelect.append(el("option", { value: a.agent, text: a.agent, disabled: usable ? undefined : "disabled" }));
