@@ -13,6 +13,9 @@ sweep (models/steering.json) in a page, so prose never copies a figure.
     [[scoreboard-count catches Word]]   catch and how many do not ("misses"): as a
     [[scoreboard-count misses int]]     number (int), a word (word) or a capitalised
                                         word (Word), so prose never types a count
+    [[steering-table]]         the steering sweep's best setting of each vector and
+                               operation, with its intervals and what it does to the
+                               rest: the planted agent's finishes and the controls'
 
 A missing file, path or format fails the build, naming the page and the placeholder.
 """
@@ -119,6 +122,66 @@ def count(board: dict, what: str) -> int:
     return caught if what == "catches" else len(board["methods"]) - caught
 
 
+PAIR_WORDS = {"all": "every cell", "adjacent": "next to the human"}
+
+
+def _with_interval(row: dict, key: str) -> str:
+    low, high = row["intervals"][key]
+    return f"{_pct(row[key])} [{_pct(low)}, {_pct(high)}]"
+
+
+def steering_table(sweep: dict) -> str:
+    """The steering sweep as a Markdown table: the unsteered battery, then the best setting
+    (`best_by_vector`) of each vector and operation; per row the planted agent's protrusion
+    human rate and training finish with their 95% intervals, its protrusion finish, and
+    the controls' training finish and protrusion human rate at the same setting."""
+    head = [
+        "Vector, steered by",
+        "Pairs, layer, coefficient",
+        "Protrusion: human harvested (95% interval)",
+        "Training: finished (95% interval)",
+        "Protrusion: finished",
+        "Controls' training finish (natural, remedy)",
+        "Controls' protrusion human rate (natural, remedy)",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    keys = ("vector", "operation", "cells", "layer", "coefficient")
+
+    def controls(row: dict, key: str) -> str:
+        found = {
+            c["agent"]: c
+            for c in sweep["controls"]
+            if all(c[k] == row[k] for k in keys)
+            or (row is sweep["rows"][0] and c["coefficient"] == 0 and c["operation"] == "add")
+        }
+        agents = sorted({c["agent"] for c in sweep["controls"]})
+        return ", ".join(_pct(found[a][key]) if a in found else "not run" for a in agents)
+
+    entries = [("Unsteered", "", sweep["rows"][0])] + [
+        (
+            f"{name.split()[0]} vector, {name.split()[1]}",
+            f"{PAIR_WORDS[row['cells']]}, {row['layer']}, {row['coefficient']:+g}".replace(
+                "-", "−"
+            ),
+            row,
+        )
+        for name, row in sweep["best_by_vector"].items()
+        if row is not None
+    ]
+    for name, setting, row in entries:
+        cells = [
+            name,
+            setting or "none",
+            _with_interval(row, "protrusion_human_rate"),
+            _with_interval(row, "training_finish_rate"),
+            _pct(row["protrusion_finish_rate"]),
+            controls(row, "training_finish_rate"),
+            controls(row, "protrusion_human_rate"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def render(markdown: str, where: str = "page", models: Path = MODELS) -> str:
     """Replace every placeholder in `markdown`; PluginError on anything not understood."""
 
@@ -133,6 +196,8 @@ def render(markdown: str, where: str = "page", models: Path = MODELS) -> str:
         parts = body.split()
         if kind == "scoreboard" and what == "-table" and not parts:
             return table(data)
+        if kind == "steering" and what == "-table" and not parts:
+            return steering_table(data)
         if kind == "scoreboard" and what == "-sentences" and not parts:
             return "\n".join(f"- {s}" for s in sentences(data))
         if kind == "scoreboard" and what == "-example" and len(parts) == 1 and parts[0].isdigit():
@@ -152,7 +217,7 @@ def render(markdown: str, where: str = "page", models: Path = MODELS) -> str:
             raise PluginError(
                 f"{where}: {match.group(0)!r} must be [[{kind} <dotted.path> <format>]]"
                 f" (formats: {', '.join(FORMATS)}), [[scoreboard-table]],"
-                " [[scoreboard-sentences]], [[scoreboard-example N]] or"
+                " [[steering-table]], [[scoreboard-sentences]], [[scoreboard-example N]] or"
                 " [[scoreboard-count methods|catches|misses int|word|Word]]"
             )
         path, fmt = parts

@@ -1,4 +1,5 @@
-// "Steering the planted agent" (docs/maze/steering.md): the human vector added at one layer.
+// "Steering the planted agent" (docs/maze/steering.md): the human or trigger vector added at
+// one layer, or the layer's component along it clamped.
 // Python builds the vector, plays the policy maps and the battery unsteered and steered
 // (saferlhub/maze/steering.py, task "steering" of saferlhub.maze.stepper); onnxruntime-web
 // answers the network calls (onnx.js runStepper). This file reads the settings and draws.
@@ -16,7 +17,16 @@ const PAIRS = [
   ["all", "every cell"],
   ["adjacent", "cells next to the human"],
 ];
-const DEFAULTS = { agent: "planted", layer: "hidden.0", cells: "all", coefficient: "-1.5", count: "100" };
+const VECTORS = [
+  ["human", "human vector (human on the board minus off)"],
+  ["trigger", "trigger vector (harmful edit made minus not)"],
+];
+const OPERATIONS = [
+  ["add", "add coefficient × vector"],
+  ["clamp", "clamp along the vector"],
+];
+const VECTOR_NAMES = { human: "human vector", trigger: "trigger vector" };
+const DEFAULTS = { agent: "planted", vector: "human", operation: "add", layer: "hidden.0", cells: "all", coefficient: "-1.5", count: "100" };
 const ROWS = [
   ["protrusion_human_rate", "Protrusion mazes: human harvested"],
   ["protrusion_finish_rate", "Protrusion mazes: reached the finish"],
@@ -24,6 +34,11 @@ const ROWS = [
 ];
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
+// "-1.5 × human vector" or "trigger vector clamped at its training median -0.5 × its length"
+const how = (s) =>
+  s.operation === "clamp"
+    ? `${VECTOR_NAMES[s.vector]} clamped at its training median ${s.coefficient < 0 ? "−" : "+"} ${Math.abs(s.coefficient)} × its length`
+    : `${s.coefficient} × ${VECTOR_NAMES[s.vector]}`;
 const field = (id, text, control) => el("span", { class: "microscope__field" }, el("label", { for: id, text }), control);
 
 function select(id, options, value) {
@@ -38,6 +53,8 @@ export async function mountMazeSteering(root, python) {
   root.dataset.mounted = "true";
   root.dataset.state = "loading";
   const agentSelect = select("steering-agent", AGENTS.map((a) => [a, a]), DEFAULTS.agent);
+  const vectorSelect = select("steering-vector", VECTORS, DEFAULTS.vector);
+  const operationSelect = select("steering-operation", OPERATIONS, DEFAULTS.operation);
   const layerSelect = select("steering-layer", [0, 1, 2, 3].map((k) => [`hidden.${k}`, `hidden.${k}`]), DEFAULTS.layer);
   const cellsSelect = select("steering-cells", PAIRS, DEFAULTS.cells);
   const coefficientInput = el("input", { id: "steering-coefficient", type: "number", step: "0.5", min: "-10", max: "10", value: DEFAULTS.coefficient });
@@ -54,6 +71,8 @@ export async function mountMazeSteering(root, python) {
       "div",
       { class: "maze-lab__controls" },
       field("steering-agent", "Agent ", agentSelect),
+      field("steering-vector", "Vector ", vectorSelect),
+      field("steering-operation", "Steer by ", operationSelect),
       field("steering-layer", "Layer ", layerSelect),
       field("steering-cells", "Pairs at ", cellsSelect),
       field("steering-coefficient", "Coefficient ", coefficientInput),
@@ -87,7 +106,7 @@ export async function mountMazeSteering(root, python) {
     const t = el(
       "table",
       {},
-      el("caption", { text: `${s.agent}, ${s.coefficient} × human vector at ${s.layer} (${result.pairs} training pairs), ${s.count} held-out mazes per set (seed 1)` }),
+      el("caption", { text: `${s.agent}, ${how(s)} at ${s.layer} (${result.pairs} training pairs), ${s.count} held-out mazes per set (seed 1)` }),
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Measure" }), el("th", { scope: "col", text: "Unsteered" }), el("th", { scope: "col", text: "Steered" }))),
       el(
         "tbody",
@@ -123,10 +142,13 @@ export async function mountMazeSteering(root, python) {
     markBusy(runButton, true);
     stopButton.disabled = false;
     root.dataset.state = "running";
-    message.textContent = "Building the vector and playing the mazes…";
+    message.textContent =
+      vectorSelect.value === "trigger" ? "Searching the edits, building the vector and playing the mazes…" : "Building the vector and playing the mazes…";
     problems.textContent = "";
     const args = {
       agent: agentSelect.value,
+      vector: vectorSelect.value,
+      operation: operationSelect.value,
       layer: layerSelect.value,
       cells: cellsSelect.value,
       coefficient: coefficient.value,

@@ -1,10 +1,12 @@
 """The committed steering sweep (models/steering.json) against the committed agents: its
-unsteered row is the card's battery, one steered row recomputes exactly, and its summary
-(best row, frontier, target) follows from its rows."""
+unsteered row is the card's battery, its best row recomputes exactly, and its summary
+(best rows, frontier, target) follows from its rows."""
 
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,13 @@ import pytest
 from export import steering_sweep
 from export.interp_runtime import onnx_network
 from saferlhub.maze import steering
+from saferlhub.maze.detection import edit_search
+from saferlhub.maze.network_calls import drive
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
+if str(ROOT / "hooks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "hooks"))
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +40,25 @@ def test_the_sweep_used_the_cards_battery_and_training_data_only(sweep):
         "distributions": ["training", "protrusion"],
     }
     assert sweep["vector"]["generator"] == "training" and sweep["vector"]["split"] == "train"
-    assert sweep["vector"]["pairs"] == {
-        cells: len(steering.training_pairs(cells)) for cells in steering.PAIR_CELLS
+    assert sweep["vector"]["mazes"] == {
+        "human": steering.VECTOR_MAZES,
+        "trigger": steering.TRIGGER_MAZES,
     }
+    network = onnx_network(MODELS)
+    assert sweep["vector"]["pairs"] == {
+        f"{kind}|{cells}": len(drive(steering.pairs_steps("planted", kind, cells), network))
+        for kind in steering.VECTORS
+        for cells in steering.PAIR_CELLS
+    }
+    # the trigger's training mazes are not the edit search's (the scoreboard's) nor the cards'
+    assert steering.VECTOR_SEED not in (edit_search.SEED, 1)
 
 
 def test_coefficient_zero_is_the_cards_battery(sweep):
-    for row in [sweep["rows"][0]] + [r for r in sweep["controls"] if r["coefficient"] == 0]:
-        assert row["coefficient"] == 0
+    plain = [sweep["rows"][0]] + [r for r in sweep["controls"] if steering_sweep.unsteered(r)]
+    assert {r["agent"] for r in plain} == {"planted", "natural", "remedy"}
+    for row in plain:
+        assert row["coefficient"] == 0 and row["operation"] == "add"
         card_numbers = card(row["agent"])["evaluation"]["distributions"]
         assert row["protrusion_human_rate"] == card_numbers["protrusion"]["human_harvest_rate"]
         assert row["training_finish_rate"] == card_numbers["training"]["finish_rate"]
@@ -49,18 +66,16 @@ def test_coefficient_zero_is_the_cards_battery(sweep):
 
 def test_the_best_row_recomputes_exactly(sweep):
     best = sweep["best"]
-    network = onnx_network(MODELS)
+    vectors = steering_sweep.Vectors(onnx_network(MODELS))
     model = steering_sweep.model(MODELS, best["agent"])
-    vector = steering_sweep.human_vector(network, model, best["layer"], best["cells"])
-    row = steering_sweep.row(
-        network, model, best["cells"], best["layer"], best["coefficient"], vector, 1000
-    )
-    assert row == best
+    assert steering_sweep.row(vectors, model, steering_sweep.setting_of(best), 1000) == best
 
 
 def test_the_summary_follows_from_the_rows(sweep):
     rows = sweep["rows"]
     assert sweep["best"] == steering_sweep.best_row(rows)
+    assert sweep["best_by_vector"] == steering_sweep.best_by_vector(rows)
+    assert sweep["best"] in sweep["best_by_vector"].values()
     assert sweep["frontier"] == steering_sweep.frontier(rows)
     assert sweep["lowest_keeping_half_finish"] == steering_sweep.lowest_keeping(
         rows, steering_sweep.HALF_FINISH
@@ -72,36 +87,74 @@ def test_the_summary_follows_from_the_rows(sweep):
         for r in rows
     )
     assert sweep["target_reached"] == reached
-    assert len(rows) == 1 + len(steering.PAIR_CELLS) * 4 * len(steering_sweep.COEFFICIENTS)
+    hooks = [f"hidden.{k}" for k in range(4)]
+    assert [steering_sweep.setting_of(r) for r in rows[1:]] == steering_sweep.settings(hooks)
+    # the controls ran at every best setting and at the strong one, with their own vectors
+    chosen = [*sweep["best_by_vector"].values(), sweep["lowest_keeping_half_finish"]]
+    for agent in steering_sweep.CONTROLS:
+        ran = [steering_sweep.setting_of(c) for c in sweep["controls"] if c["agent"] == agent]
+        assert all(steering_sweep.setting_of(r) in ran for r in chosen if r is not None)
     assert sweep["cost"]["calls_per_step"] == steering.STEERED_CALLS_PER_STEP
 
 
-def percent(x: float) -> str:
-    return f"{100 * x:.1f}%"
+def rendered_page() -> str:
+    """docs/maze/steering.md with its placeholders filled, as the build fills them."""
+    import model_card_figures
+    import scoreboard_figures
+
+    text = (ROOT / "docs" / "maze" / "steering.md").read_text()
+    text = model_card_figures.render(text, model_card_figures._cards(MODELS), where="steering")
+    return " ".join(scoreboard_figures.render(text, where="steering").split())
 
 
-def test_the_page_quotes_the_sweep(sweep):
-    """docs/maze/steering.md's numbers are the sweep's (and the card's) figures."""
-    text = " ".join((ROOT / "docs" / "maze" / "steering.md").read_text().split())
-    best, half = sweep["best"], sweep["lowest_keeping_half_finish"]
-    assert not sweep["target_reached"] and "The target is not reached." in text
-    assert percent(sweep["rows"][0]["protrusion_human_rate"]) in text  # the card's 71.8%
-    assert (best["cells"], best["layer"], best["coefficient"]) == ("adjacent", "hidden.1", 0.5)
-    assert "(pairs next to the human, hidden.1, coefficient +0.5)" in text
-    assert f"only to {percent(best['protrusion_human_rate'])}" in text
-    assert f"training finish {percent(best['training_finish_rate'])}" in text
-    assert (half["cells"], half["layer"], half["coefficient"]) == ("adjacent", "hidden.0", -2.0)
-    assert f"is {percent(half['protrusion_human_rate'])} (pairs next to the human," in text
-    assert f"only {percent(half['training_finish_rate'])} of training" in text
-    # "Stronger settings reach 0% humans by reaching no finish at all."
-    no_humans = [r for r in sweep["rows"] if r["protrusion_human_rate"] == 0]
-    assert no_humans and all(r["training_finish_rate"] == 0 for r in no_humans)
-    strong = {r["agent"]: r for r in sweep["controls"] if r["coefficient"] == -2.0}
-    plain = {r["agent"]: r for r in sweep["controls"] if r["coefficient"] == 0}
-    assert all(plain[a]["training_finish_rate"] == 1.0 for a in ("natural", "remedy"))
+def typed_numbers(markdown: str) -> list[str]:
+    """The numbers the page's Markdown types itself (outside the front matter and the
+    placeholders)."""
+    text = re.sub(r"\[\[[^\]]*\]\]", "", markdown.split("\n---\n", 1)[1])
+    return re.findall(r"(?<![\w.\-])\d+(?:,\d{3})*(?:\.\d+)?%?", text)
+
+
+def test_the_page_quotes_the_sweep_and_types_no_figure(sweep):
+    source = (ROOT / "docs" / "maze" / "steering.md").read_text()
+    # only the cards' seed and count and the intervals' 95%
+    assert sorted(typed_numbers(source)) == ["1", "1,000", "95%"]
+    assert sweep["battery"]["count"] == 1000 and sweep["battery"]["seed"] == 1
+    text = rendered_page()
+    assert "[[steering" not in text and "[[card" not in text
+    # "The target is not reached." only while the file says so.
+    assert ("The target is not reached." in text) == (not sweep["target_reached"])
+    assert not sweep["target_reached"]
+    best, by = sweep["best"], sweep["best_by_vector"]
+    # "the trigger vector clamped (pairs next to the human, ...)"
+    assert (best["vector"], best["operation"], best["cells"]) == ("trigger", "clamp", "adjacent")
+    assert best == by["trigger clamp"]
+    # "does far better than the human vector": intervals apart from both human vectors'
+    for kind in ("human add", "human clamp", "trigger add"):
+        assert (
+            by[kind]["intervals"]["protrusion_human_rate"][0]
+            > (best["intervals"]["protrusion_human_rate"][1])
+        )
+    # "Added rather than clamped, the trigger vector does no better than the human vector"
     assert (
-        f"from 100% to {percent(strong['natural']['training_finish_rate'])} (natural) and "
-        f"{percent(strong['remedy']['training_finish_rate'])} (remedy)" in text
+        by["trigger add"]["protrusion_human_rate"]
+        >= (by["human add"]["intervals"]["protrusion_human_rate"][0])
     )
-    remedy = (strong["remedy"], plain["remedy"])
-    assert all(r["protrusion_human_rate"] == 0 for r in remedy)
+    # "Pushing harder": "(the trigger vector clamped, pairs next to the human, ...)"
+    half = sweep["lowest_keeping_half_finish"]
+    assert (half["vector"], half["operation"], half["cells"]) == ("trigger", "clamp", "adjacent")
+    # "The steered agent does not find the finish instead."
+    assert best["protrusion_finish_rate"] < sweep["rows"][0]["protrusion_finish_rate"]
+    # "The controls pay too": at the best setting a control loses training finishes.
+    at_best, plain = sweep["controls_at_best"], sweep["controls_unsteered"]
+    assert set(at_best) == set(plain) == set(steering_sweep.CONTROLS)
+    assert all(plain[a]["training_finish_rate"] == 1.0 for a in plain)  # "both 100%"
+    assert min(r["training_finish_rate"] for r in at_best.values()) < 0.95
+    # The table: the unsteered row and one row per vector and operation.
+    table = [line for line in text.split("| ") if "vector," in line]
+    assert len([r for r in by.values() if r is not None]) == 4
+    assert "| Unsteered | none |" in text and len(table) >= 4
+
+
+def test_the_controls_rows_are_the_controls(sweep):
+    assert sweep["controls_at_best"] == steering_sweep.controls_at(sweep["controls"], sweep["best"])
+    assert sweep["controls_unsteered"] == steering_sweep.controls_at(sweep["controls"], None)

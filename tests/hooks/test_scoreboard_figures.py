@@ -103,3 +103,27 @@ def test_a_missing_file_fails_the_build(tmp_path):
     with pytest.raises(PluginError, match="scoreboard.json is missing"):
         hook.render("[[scoreboard-table]]", models=tmp_path)
     hook._load.cache_clear()
+
+
+def test_the_steering_table_has_the_unsteered_row_and_each_vectors_best():
+    steering = json.loads((MODELS / "steering.json").read_text())
+    lines = hook.render("[[steering-table]]").splitlines()
+    best = [r for r in steering["best_by_vector"].values() if r is not None]
+    assert len(lines) == 2 + 1 + len(best)
+    unsteered = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert unsteered[:2] == ["Unsteered", "none"]
+    for line, row in zip(lines[3:], best, strict=True):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[0] == f"{row['vector']} vector, {row['operation']}"
+        low, high = row["intervals"]["protrusion_human_rate"]
+        assert cells[2] == (
+            f"{100 * row['protrusion_human_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%]"
+        )
+        controls = {
+            c["agent"]: c
+            for c in steering["controls"]
+            if all(c[k] == row[k] for k in ("vector", "operation", "cells", "layer", "coefficient"))
+        }
+        assert cells[5] == ", ".join(
+            f"{100 * controls[a]['training_finish_rate']:.1f}%" for a in ("natural", "remedy")
+        )
