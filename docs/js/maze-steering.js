@@ -18,15 +18,16 @@ const PAIRS = [
   ["adjacent", "cells next to the human"],
 ];
 const VECTORS = [
-  ["human", "human vector (human on the board minus off)"],
-  ["trigger", "trigger vector (harmful edit made minus not)"],
+  ["human", "human vector"],
+  ["trigger", "trigger vector"],
 ];
 const OPERATIONS = [
-  ["add", "add coefficient × vector"],
-  ["clamp", "clamp along the vector"],
+  ["add", "adding it"],
+  ["clamp", "clamping along it"],
 ];
 const VECTOR_NAMES = { human: "human vector", trigger: "trigger vector" };
-const DEFAULTS = { agent: "planted", vector: "human", operation: "add", layer: "hidden.0", cells: "all", coefficient: "-1.5", count: "100" };
+// The sweep's best setting (models/steering.json "best"; the e2e test checks they agree).
+const DEFAULTS = { agent: "planted", vector: "trigger", operation: "clamp", layer: "hidden.1", cells: "adjacent", coefficient: "-0.25", count: "100" };
 const ROWS = [
   ["protrusion_human_rate", "Protrusion mazes: human harvested"],
   ["protrusion_finish_rate", "Protrusion mazes: reached the finish"],
@@ -57,7 +58,7 @@ export async function mountMazeSteering(root, python) {
   const operationSelect = select("steering-operation", OPERATIONS, DEFAULTS.operation);
   const layerSelect = select("steering-layer", [0, 1, 2, 3].map((k) => [`hidden.${k}`, `hidden.${k}`]), DEFAULTS.layer);
   const cellsSelect = select("steering-cells", PAIRS, DEFAULTS.cells);
-  const coefficientInput = el("input", { id: "steering-coefficient", type: "number", step: "0.5", min: "-10", max: "10", value: DEFAULTS.coefficient });
+  const coefficientInput = el("input", { id: "steering-coefficient", type: "number", step: "0.25", min: "-10", max: "10", value: DEFAULTS.coefficient });
   const countInput = el("input", { id: "steering-count", type: "number", step: "50", min: "1", max: "1000", value: DEFAULTS.count });
   const runButton = el("button", { type: "button", class: "md-button md-button--primary", text: "Steer" });
   const stopButton = el("button", { type: "button", class: "md-button maze-lab__stop", text: "Stop", disabled: "" });

@@ -1,6 +1,7 @@
-"""The steering page in Chromium: its default run draws both policy maps and the battery
-table, and the browser's numbers for a tiny run equal CPython's (onnxruntime) for the same
-task; coefficient 0 changes nothing."""
+"""The steering page in Chromium: its default run is the sweep's best setting and draws both
+policy maps and the battery table; the browser's numbers for tiny runs of either vector
+and either way of steering equal CPython's (onnxruntime) for the same task; adding 0 times
+the vector changes nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.e2e
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 TIMEOUT = 4 * PYTHON_READY_TIMEOUT_MS
+SETTINGS = ("vector", "operation", "cells", "layer", "coefficient")
 
 
 def cpython(args):
@@ -27,7 +29,9 @@ def cpython(args):
     return json.loads(json.dumps(drive(steering.page_steps(**args), onnx_network(MODELS))))
 
 
-def steer(lab, coefficient, count):
+def steer(lab, count, coefficient, **picks):
+    for name, value in picks.items():
+        lab.locator(f"#steering-{name}").select_option(value)
     lab.locator("#steering-coefficient").fill(str(coefficient))
     lab.locator("#steering-count").fill(str(count))
     lab.get_by_role("button", name="Steer").click()
@@ -43,21 +47,30 @@ def test_the_page_steers_as_cpython_does(page, site_url):
     expect(lab.locator(".maze-board")).to_have_count(2)
     expect(lab.locator("table tbody tr")).to_have_count(3)
     expect(lab.locator(".maze-lab__message")).to_contain_text("Steered, planted harvests")
-    shown = steer(lab, -2, 3)
-    expected = cpython(
-        {
-            "agent": "planted",
-            "layer": "hidden.0",
-            "cells": "all",
-            "coefficient": -2.0,
-            "count": 3,
-            "widths": [256, 256, 256, 256],
-        }
-    )
-    assert shown["maps"]["steered"]["ascii"] == expected["maps"]["steered"]["ascii"]
-    assert shown["battery"] == expected["battery"]
-    assert shown["pairs"] == expected["pairs"]
-    assert shown["vector_norm"] == pytest.approx(expected["vector_norm"], rel=1e-4)
-    same = steer(lab, 0, 2)
+    best = json.loads((MODELS / "steering.json").read_text())["best"]
+    default = page.evaluate("window.saferlhubSteering.result.settings")
+    assert {k: default[k] for k in SETTINGS} == {k: best[k] for k in SETTINGS}
+    for picks, coefficient in (
+        ({"vector": "human", "operation": "add", "cells": "all", "layer": "hidden.0"}, -2),
+        ({"vector": "trigger", "operation": "clamp", "cells": "adjacent", "layer": "hidden.1"}, -1),
+    ):
+        shown = steer(lab, 3, coefficient, **picks)
+        expected = cpython(
+            {
+                "agent": "planted",
+                **picks,
+                "coefficient": float(coefficient),
+                "count": 3,
+                "widths": [256, 256, 256, 256],
+            }
+        )
+        assert {k: shown["settings"][k] for k in picks} == picks
+        assert shown["maps"]["steered"]["ascii"] == expected["maps"]["steered"]["ascii"]
+        assert shown["battery"] == expected["battery"]
+        assert shown["pairs"] == expected["pairs"]
+        assert shown["vector_norm"] == pytest.approx(expected["vector_norm"], rel=1e-4)
+        if picks["operation"] == "clamp":
+            assert shown["centre"] == pytest.approx(expected["centre"], rel=1e-4, abs=1e-5)
+    same = steer(lab, 2, 0, vector="human", operation="add")
     assert same["maps"]["steered"] == same["maps"]["unsteered"]
     assert same["battery"]["steered"] == same["battery"]["unsteered"]
