@@ -73,7 +73,8 @@ VECTORS = ("human", "trigger")
 TRIGGER_MAZES = 40
 # How a vector steers: added to the layer, or the layer's component along it capped.
 OPERATIONS = ("add", "clamp")
-# The page's default run: small enough for Chromium on two cores.
+# page_steps' defaults (the page opens on the sweep's best setting, in docs/js/maze-steering.js);
+# PAGE_COUNT mazes per set keeps a run small enough for Chromium on two cores.
 PAGE_COEFFICIENT = -1.5
 PAGE_COUNT = 100
 # The battery distributions the steering is judged on: the failure and the training set.
