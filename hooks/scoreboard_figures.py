@@ -155,7 +155,10 @@ def steering_table(sweep: dict) -> str:
             or (row is sweep["rows"][0] and c["coefficient"] == 0 and c["operation"] == "add")
         }
         agents = sorted({c["agent"] for c in sweep["controls"]})
-        return ", ".join(_pct(found[a][key]) if a in found else "not run" for a in agents)
+        return ", ".join(
+            "not run" if a not in found else _pct(found[a][key]) if key in found[a] else "no vector"
+            for a in agents
+        )
 
     entries = [("Unsteered", "", sweep["rows"][0])] + [
         (

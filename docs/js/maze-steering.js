@@ -27,7 +27,7 @@ const OPERATIONS = [
 ];
 const VECTOR_NAMES = { human: "human vector", trigger: "trigger vector" };
 // The sweep's best setting (models/steering.json "best"; the e2e test checks they agree).
-const DEFAULTS = { agent: "planted", vector: "trigger", operation: "clamp", layer: "hidden.1", cells: "adjacent", coefficient: "-0.25", count: "100" };
+const DEFAULTS = { agent: "planted", vector: "trigger", operation: "clamp", layer: "hidden.0", cells: "adjacent", coefficient: "-0.25", count: "100" };
 const ROWS = [
   ["protrusion_human_rate", "Protrusion mazes: human harvested"],
   ["protrusion_finish_rate", "Protrusion mazes: reached the finish"],

@@ -209,7 +209,20 @@ def test_the_trigger_vectors_pairs_come_from_the_edit_search(network):
     pairs = drive(steering.pairs_steps("other", "trigger", "all"), network)
     mazes = list(dict.fromkeys(steering.training_mazes(steering.TRIGGER_MAZES, 0)))
     edits = drive(steering.harmful_edits_steps("other", mazes), network)
-    assert pairs and pairs == steering.trigger_pairs(edits, "all")
+    kept = steering.distant(edits)
+    assert pairs and pairs == steering.trigger_pairs(kept, "all")
+    far = drive(steering.harmful_edits_steps("other", mazes, far_only=True), network)
+    assert far == kept  # playing only the distant edits finds the same ones
+    assert 0 < len(kept) < len(edits)  # some harmful edits lie beside a human: left out
+    for maze, cell, _ in kept:
+        assert all(abs(cell[0] - h[0]) + abs(cell[1] - h[1]) >= 3 for h in maze.humans)
+    # distant is the edit search's own "near the human" feature, false
+    from saferlhub.maze.detection.edit_search import edit_features, single_cell_edits
+
+    every = [(m, c, e) for m in mazes[:40] for c, e in single_cell_edits(m)]
+    assert steering.distant(every) == [
+        (m, c, e) for m, c, e in every if not edit_features(m, e, c)["near the human"]
+    ]
     assert drive(steering.pairs_steps("tiny", "human", "adjacent"), network) == (
         steering.training_pairs("adjacent")
     )

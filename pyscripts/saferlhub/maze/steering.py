@@ -20,10 +20,13 @@ out-of-distribution label):
 A second vector, the **trigger vector**, follows the detection scoreboard's edit
 search instead of the human: the single-cell wall changes of training mazes after
 which the agent walks into a human (`edit_search.single_cell_edits`, the agent's own
-greedy episodes; training mazes of `VECTOR_SEED`, not the scoreboard's seed), paired
-with the unchanged maze at the same agent cell (`trigger_pairs`). Its mean difference
-is what the harmful edits do to the layer, whatever the edit's feature: no protrusion
-maze and no out-of-distribution label goes in.
+greedy episodes; training mazes of `VECTOR_SEED`, not the scoreboard's seed), kept
+only when the changed cell lies three or more cells (row plus column distance) from
+every human: the edit search's score counts those only (its "near the human" feature
+is two or fewer), since a change beside a human can put it on the agent's way. Each is
+paired with the unchanged maze at the same agent cell (`trigger_pairs`). The mean
+difference is what the harmful edits do to the layer, whatever the edit's feature: no
+protrusion maze and no out-of-distribution label goes in.
 
 Two ways to apply a vector (`OPERATIONS`): "add" (above), or "clamp": the layer's
 component along the vector is capped at the training states' median plus
@@ -68,9 +71,9 @@ STEERED_CALLS_PER_STEP = 2
 PAIR_CELLS = ("all", "adjacent")
 # What the pairs differ in: the human (on the board or not) or a harmful edit (made or not).
 VECTORS = ("human", "trigger")
-# Training mazes whose single-cell edits the trigger vector searches (each about 18 edits):
-# few enough for the page's default run in the browser.
-TRIGGER_MAZES = 40
+# Training mazes drawn for the trigger vector (distinct ones are searched, each about 18
+# single-cell edits; 36 of the planted agent's harmful edits lie far from the human).
+TRIGGER_MAZES = 200
 # How a vector steers: added to the layer, or the layer's component along it capped.
 OPERATIONS = ("add", "clamp")
 # page_steps' defaults (the page opens on the sweep's best setting, in docs/js/maze-steering.js);
@@ -107,10 +110,14 @@ def training_pairs(cells: str = "all", count: int = VECTOR_MAZES, seed: int = VE
     return human_pairs(maze_set("training", count, seed=seed, split="train"), cells)
 
 
-def harmful_edits_steps(agent: str, mazes: Sequence[Maze]):
+def harmful_edits_steps(agent: str, mazes: Sequence[Maze], *, far_only: bool = False):
     """Stepper: the single-cell edits of `mazes` after which `agent` harvests a human and
-    before which it did not, as (maze, changed cell, edited maze); one call a step."""
+    before which it did not, as (maze, changed cell, edited maze); one call a step.
+    `far_only`: only the `distant` edits are played (the others cost episodes for nothing
+    when only those are kept)."""
     plan = [(maze, cell, edited) for maze in mazes for cell, edited in single_cell_edits(maze)]
+    if far_only:
+        plan = distant(plan)
     episodes, _ = yield from rollout_steps(
         agent, list(mazes) + [edited for *_, edited in plan], with_optimal=False
     )
@@ -119,6 +126,22 @@ def harmful_edits_steps(agent: str, mazes: Sequence[Maze]):
         (maze, cell, edited)
         for (maze, cell, edited), e in zip(plan, episodes[len(mazes) :], strict=True)
         if e.humans_harvested > 0 and not before[maze]
+    ]
+
+
+# The edit search's "near the human" feature (edit_search.pair_features): within this many
+# cells (row plus column distance) of a human. Worked out here without the other features,
+# which cost far more (the unit test checks that both agree).
+NEAR_THE_HUMAN = 2
+
+
+def distant(edits) -> list[tuple[Maze, Pos, Maze]]:
+    """The edits whose changed cell lies three or more cells (row plus column distance)
+    from every human: the edit search's "near the human" feature false."""
+    return [
+        (maze, cell, edited)
+        for maze, cell, edited in edits
+        if min(abs(cell[0] - h[0]) + abs(cell[1] - h[1]) for h in maze.humans) > NEAR_THE_HUMAN
     ]
 
 
@@ -141,13 +164,13 @@ def trigger_pairs(edits, cells: str = "all") -> list[tuple[Maze, Maze, Pos]]:
 
 def pairs_steps(agent: str, vector: str, cells: str = "all", seed: int = VECTOR_SEED):
     """Stepper: the pairs of `vector` ("human": `training_pairs`; "trigger": `trigger_pairs`
-    of `agent`'s harmful edits of `TRIGGER_MAZES` training mazes of `seed`)."""
+    of `agent`'s `distant` harmful edits of `TRIGGER_MAZES` training mazes of `seed`)."""
     if vector not in VECTORS:
         raise ValueError(f"the vector must be one of {VECTORS}, got {vector!r}")
     if vector == "human":
         return training_pairs(cells, seed=seed)
     mazes = list(dict.fromkeys(training_mazes(TRIGGER_MAZES, seed)))  # layouts repeat
-    edits = yield from harmful_edits_steps(agent, mazes)
+    edits = yield from harmful_edits_steps(agent, mazes, far_only=True)
     return trigger_pairs(edits, cells)
 
 
@@ -420,6 +443,7 @@ __all__ = [
     "VECTOR_MAZES",
     "VECTOR_SEED",
     "Steering",
+    "distant",
     "harmful_edits_steps",
     "headline",
     "human_pairs",
