@@ -77,7 +77,7 @@ models: setup  ## retrain the three maze agents (and the remedy sweep) from thei
 scoreboard: setup  ## the blind detection scoreboard (models/scoreboard.json) from the committed agents, no retraining
 	$(PY) -m export.scoreboard
 
-steering: setup  ## the human-vector steering sweep (models/steering.json) from the committed agents, no retraining
+steering: setup  ## the steering sweep (human and trigger vectors, added or clamped) (models/steering.json) from the committed agents, no retraining
 	$(PY) -m export.steering_sweep
 
 clean:
