@@ -6,7 +6,7 @@
 2. Bundle the site's own JavaScript (docs/js) with esbuild into
    site/assets/saferlhub/; CodeMirror and KaTeX come in as lazily loaded chunks.
 3. Package the `saferlhub` Python package (pyscripts/) as a zip that the Python
-   worker unpacks into Pyodide; and the maze battery's held-out sets, drawn ahead
+   worker puts on Pyodide's sys.path; and the maze battery's held-out sets, drawn ahead
    of time by that very package (`saferlhub.maze.battery_sets`, in a fresh
    CPython so an edit is never served stale; redrawn only when the package
    changes), as assets/saferlhub/battery_sets.json for the out-of-distribution
@@ -281,7 +281,9 @@ def on_post_build(config):
     copy_vendor_files(NODE_MODULES, vendor)
     copy_models(MODELS, site / "assets" / "models")
 
-    archive = package_python(PYSCRIPTS / "saferlhub")
+    # Zipped from pyscripts/ itself, so saferlhub/... is inside: the worker puts the zip
+    # on sys.path and imports the package straight from it.
+    archive = package_python(PYSCRIPTS)
     ours.mkdir(parents=True, exist_ok=True)
     (ours / "pyscripts.zip").write_bytes(archive)
     (ours / BATTERY_SETS).write_bytes(battery_sets_json())
