@@ -608,7 +608,7 @@ export async function mountBlackjackTrainer(root, python) {
     bar.value = 0;
     run.start();
     status.removeAttribute("data-kind");
-    status.textContent = python.status.state === "ready" ? "Training…" : "Waiting for Python to load…";
+    status.textContent = ["ready", "running"].includes(python.status.state) ? "Training…" : "Waiting for Python to load…";
     try {
       const result = await python.call(`${PAGE}.train_for_page`, { settings }, {
         onProgress: (event) => {

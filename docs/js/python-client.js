@@ -61,10 +61,16 @@ function pythonWorkerName() {
   return handOver ? "saferlhub-python hand-over" : "saferlhub-python";
 }
 
+const SETTLE_MS = 150;
+
 export class PythonClient extends EventTarget {
   #worker = null;
   #pending = new Map(); // id -> {resolve, reject, handlers}
   #nextId = 1;
+  // "running" turns back to "ready" only once no call has come for SETTLE_MS: a page that
+  // calls Python hundreds of times a second (the maze battery) would otherwise flip the
+  // status pill, an aria-live region, twice per call.
+  #settle = null;
 
   constructor(workerUrl) {
     super();
@@ -145,7 +151,10 @@ export class PythonClient extends EventTarget {
         if (data.type === "done") job.resolve(data.result);
         else job.reject(new PythonError(data.message));
         if (this.status.state === "running" && !this.#pending.size) {
-          this.#setStatus({ ...this.status, state: "ready" });
+          clearTimeout(this.#settle);
+          this.#settle = setTimeout(() => {
+            if (this.status.state === "running" && !this.#pending.size) this.#setStatus({ ...this.status, state: "ready" });
+          }, SETTLE_MS);
         }
         break;
     }
@@ -158,6 +167,7 @@ export class PythonClient extends EventTarget {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, handlers });
+      clearTimeout(this.#settle);
       if (this.status.state === "ready") this.#setStatus({ ...this.status, state: "running" });
       this.#worker.postMessage({ id, ...message });
     });
@@ -180,6 +190,7 @@ export class PythonClient extends EventTarget {
   /** Stop whatever runs: terminate the worker (the only way to interrupt Python
    *  without cross-origin isolation), reject every pending request, start afresh. */
   stop() {
+    clearTimeout(this.#settle);
     this.#worker.terminate();
     const pending = [...this.#pending.values()];
     this.#pending.clear();

@@ -407,7 +407,7 @@ export async function mountRewardLab(root, python) {
     setRunning(true);
     bar.value = 0;
     run.start();
-    status.textContent = python.status.state === "ready" ? "Training…" : "Waiting for Python to load…";
+    status.textContent = ["ready", "running"].includes(python.status.state) ? "Training…" : "Waiting for Python to load…";
     try {
       const result = await python.call(`${PAGE}.train_page`, { settings }, {
         onProgress: (event) => {

@@ -195,7 +195,7 @@ export async function mountRewardLearned(root, python) {
     bar.value = 0;
     setRunning(true);
     run.start();
-    status.textContent = python.status.state === "ready" ? "Training…" : "Waiting for Python to load…";
+    status.textContent = ["ready", "running"].includes(python.status.state) ? "Training…" : "Waiting for Python to load…";
     try {
       await python.ready;
       const result = await python.call(`${MODULE}.learned_hacking_page`, { settings }, {

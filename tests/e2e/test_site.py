@@ -126,3 +126,24 @@ def test_at_phone_width_the_python_dot_stays_in_the_margin(page, site_url, schem
     )
     assert dot["left"] >= content["right"], (dot, content)
     assert dot["right"] <= 390 and dot["width"] >= 8 and dot["height"] >= 8
+
+
+def test_the_python_pill_does_not_flicker_through_a_burst_of_calls(page, site_url):
+    """A page that calls Python many times in a row (the maze battery) shows "running"
+    once and "ready" once after the burst, not a change of the aria-live pill per call."""
+    page.goto(site_url + "playground/")
+    wait_for_python(page)
+    states = page.evaluate(
+        """async () => {
+            const pill = document.querySelector(".saferlhub-status");
+            const seen = [];
+            new MutationObserver(() => seen.push(pill.dataset.state))
+                .observe(pill, { attributes: true, attributeFilter: ["data-state"] });
+            for (let i = 0; i < 50; i++) {
+                await window.saferlhub.python.call("saferlhub.runtime.reset_namespaces", {});
+            }
+            await new Promise((resolve) => setTimeout(resolve, 600));
+            return seen;
+        }"""
+    )
+    assert states == ["running", "ready"]
