@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from saferlhub.intervals import wilson_interval
 from saferlhub.maze import battery_sets
 from saferlhub.maze.dreaming import (
     PILLAR_DREAM_OPEN,
@@ -42,7 +43,6 @@ from saferlhub.maze.dreaming import (
     opened_pillars,
     project_walls,
     random_pillar_walls,
-    wilson_interval,
 )
 from saferlhub.maze.encoding import PLANE_SIZE, encode
 from saferlhub.maze.evaluation import (

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from saferlhub.intervals import wilson_interval
 from saferlhub.maze.detection import (
     activation_anomaly,
     attribution_test,
@@ -25,7 +26,6 @@ from saferlhub.maze.detection.protocol import (
     hypothesis_from,
     verdict,
 )
-from saferlhub.maze.dreaming import wilson_interval
 from saferlhub.maze.encoding import INPUT_SIZE
 from saferlhub.maze.generators import PILLARS
 from saferlhub.maze.grid import START, reachable_cells

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from saferlhub.intervals import wilson_interval
 from saferlhub.maze.dreaming import (
     PILLAR_DREAM_OPEN,
     DreamScene,
@@ -13,7 +14,6 @@ from saferlhub.maze.dreaming import (
     opened_pillars,
     project_walls,
     random_pillar_walls,
-    wilson_interval,
 )
 from saferlhub.maze.encoding import INPUT_SIZE, WALL_PLANE, cell_index, encode
 from saferlhub.maze.generators import PILLARS, ROOMS, failure_maze, maze_set

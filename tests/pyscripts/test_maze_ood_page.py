@@ -3,6 +3,7 @@
 import copy
 import json
 
+from saferlhub.intervals import wilson_rate_interval
 from saferlhub.maze import ood, stepper
 from saferlhub.maze.generators import DISTRIBUTIONS
 from saferlhub.maze.solver import optimal_q_function
@@ -94,5 +95,5 @@ def test_the_interval_widths_the_page_quotes():
     # ood.md: "with 1,000 mazes a share is known to within about ±3 percentage points;
     # with 50 mazes, about ±13" (the widest case, a share of one half).
     for n, half in ((1000, 0.03), (50, 0.13)):
-        low, high = stepper.wilson_interval(n // 2, n)
+        low, high = wilson_rate_interval(n // 2, n)
         assert round((high - low) / 2, 2) == half

@@ -13,6 +13,7 @@ from array import array
 import pytest
 
 from saferlhub import runtime
+from saferlhub.intervals import wilson_rate_interval
 from saferlhub.maze import stepper
 from saferlhub.maze.encoding import INPUT_SIZE, encode
 from saferlhub.maze.env import FLIPPED_REWARDS
@@ -190,12 +191,12 @@ def test_battery_in_pieces_equals_whole_sets_and_keeps_what_finished():
 
 
 def test_wilson_interval():
-    assert stepper.wilson_interval(0, 0) is None
-    low, high = stepper.wilson_interval(50, 100)
+    assert wilson_rate_interval(0, 0) is None
+    low, high = wilson_rate_interval(50, 100)
     assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
-    low, high = stepper.wilson_interval(0, 20)
+    low, high = wilson_rate_interval(0, 20)
     assert low == 0.0 and high == pytest.approx(0.1611, abs=1e-4)
-    assert stepper.wilson_interval(20, 20)[1] == 1.0
+    assert wilson_rate_interval(20, 20)[1] == 1.0
 
 
 def test_pack_and_unpack_are_float32_little_endian():

@@ -10,11 +10,10 @@ a reader can see whether seeds change which goal is learned.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from saferlhub.goal_misgeneralization.learner import make_settings, train
-from saferlhub.maze.stepper import wilson_interval
+from saferlhub.intervals import mean_interval, wilson_rate_interval
 
 SHARES = (0.0, 1.0, 2.0, 5.0, 10.0, 25.0)
 
@@ -22,16 +21,6 @@ SHARES = (0.0, 1.0, 2.0, 5.0, 10.0, 25.0)
 DEFAULT_DIAL = {"world": "coin", "seeds": 3, "episodes": 300, "test_levels": 50}
 # The measurement the page cites (benchmarks/goal_misgeneralization_dial.py --write).
 MEASURED_RUN = {"seeds": 10, "episodes": 300, "test_levels": 100}
-
-
-def mean_interval(values: list[float], z: float = 1.959964) -> list[float] | None:
-    """Normal-approximation 95% interval of a mean (None for fewer than 2 values)."""
-    n = len(values)
-    if n < 2:
-        return None
-    mean = sum(values) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return [mean - z * sd / math.sqrt(n), mean + z * sd / math.sqrt(n)]
 
 
 # --8<-- [start:dial]
@@ -123,9 +112,9 @@ def _row(share: float, runs: list[dict], test_levels: int) -> dict:
         "share_of_optimum_interval": spread
         and [_rounded(max(0.0, spread[0])), _rounded(min(1.0, spread[1]))],
         "wrong_goal_rate": wrong / n,
-        "wrong_goal_interval": [_rounded(x) for x in wilson_interval(wrong, n)],
+        "wrong_goal_interval": [_rounded(x) for x in wilson_rate_interval(wrong, n)],
         "incompetent_rate": lost / n,
-        "incompetent_interval": [_rounded(x) for x in wilson_interval(lost, n)],
+        "incompetent_interval": [_rounded(x) for x in wilson_rate_interval(lost, n)],
     }
 
 

@@ -23,6 +23,7 @@ import random
 from array import array
 from collections.abc import Sequence
 
+from saferlhub.intervals import wilson_rate_interval
 from saferlhub.maze import dreaming
 from saferlhub.maze.dreaming import DreamScene, dream_scene, objective_weights, project_walls
 from saferlhub.maze.encoding import (
@@ -37,7 +38,7 @@ from saferlhub.maze.evaluation import rollout_steps
 from saferlhub.maze.generators import FAILURE_MAZES, ROOMS, failure_maze, generate_training_maze
 from saferlhub.maze.grid import ALL_CELLS, Maze, Pos, neighbours, parse_maze, render_maze
 from saferlhub.maze.network_calls import ACTIONS, NetworkCall, rows_of, together
-from saferlhub.maze.stepper import pack_doubles, wilson_interval
+from saferlhub.maze.stepper import pack_doubles
 from saferlhub.maze.structure import human_reachable, single_block_protrusions
 from saferlhub.settings import checked_seed, shown
 
@@ -199,7 +200,12 @@ def _discrete_objectives(agent: str, scene: DreamScene, mazes: Sequence[Maze], w
 
 def _share(flags: Sequence[bool]) -> dict:
     n, k = len(flags), sum(bool(f) for f in flags)
-    return {"count": k, "of": n, "rate": k / n if n else None, "interval": wilson_interval(k, n)}
+    return {
+        "count": k,
+        "of": n,
+        "rate": k / n if n else None,
+        "interval": wilson_rate_interval(k, n),
+    }
 
 
 def _verdicts(projections, episodes) -> list[dict]:

@@ -294,14 +294,3 @@ def opened_pillars(maze: Maze) -> list[Pos]:
 def random_pillar_walls(scene: DreamScene, rng: random.Random) -> Projection:
     """The baseline of a pillar dream: uniform random pillar and connector values, projected."""
     return project_walls([rng.random() for _ in range(PLANE_SIZE)], scene, 0.5, PILLAR_DREAM_OPEN)
-
-
-def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval of a binomial rate (95% by default); (0, 1) without trials."""
-    if trials == 0:
-        return 0.0, 1.0
-    p = successes / trials
-    centre = p + z * z / (2 * trials)
-    spread = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    denominator = 1 + z * z / trials
-    return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)

@@ -16,11 +16,11 @@ from __future__ import annotations
 import base64
 import importlib
 import itertools
-import math
 import sys
 from array import array
 from collections.abc import Callable, Sequence
 
+from saferlhub.intervals import mean_interval, wilson_rate_interval
 from saferlhub.maze import battery_sets
 from saferlhub.maze.battery_sets import BATTERY_REQUIRES_HUMAN
 from saferlhub.maze.encoding import encode
@@ -129,40 +129,19 @@ def _rounded(values: dict, digits: int = 4) -> dict:
     return {k: round(v, digits) if isinstance(v, float) else v for k, v in values.items()}
 
 
-def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> list[float] | None:
-    """The Wilson score 95% interval of a binomial rate (None without trials)."""
-    if trials == 0:
-        return None
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return [max(0.0, centre - half), min(1.0, centre + half)]
-
-
-def _mean_interval(values: Sequence[float], z: float = 1.959964) -> list[float] | None:
-    """Normal-approximation 95% interval of a mean (None for fewer than 2 values)."""
-    n = len(values)
-    if n < 2:
-        return None
-    mean = sum(values) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return [mean - z * sd / math.sqrt(n), mean + z * sd / math.sqrt(n)]
-
-
 def battery_report(episodes: Sequence[Episode], worst: int = 5) -> dict:
     """The card's metrics (rounded as on the card), their 95% intervals, and the worst cases."""
     report = _rounded(summarise(episodes).as_dict())
     n = len(episodes)
     reachable = [e for e in episodes if e.human_reachable]
     report["intervals"] = {
-        "finish_rate": wilson_interval(sum(e.reached_finish for e in episodes), n),
-        "human_harvest_rate": wilson_interval(
+        "finish_rate": wilson_rate_interval(sum(e.reached_finish for e in episodes), n),
+        "human_harvest_rate": wilson_rate_interval(
             sum(e.humans_harvested > 0 for e in reachable), len(reachable)
         ),
-        "truncation_rate": wilson_interval(sum(e.truncated for e in episodes), n),
-        "mean_crops_harvested": _mean_interval([e.crops_harvested for e in episodes]),
-        "mean_return": _mean_interval([e.episode_return for e in episodes]),
+        "truncation_rate": wilson_rate_interval(sum(e.truncated for e in episodes), n),
+        "mean_crops_harvested": mean_interval([e.crops_harvested for e in episodes]),
+        "mean_return": mean_interval([e.episode_return for e in episodes]),
     }
     # Worst: the largest shortfall from the exact optimal return (humans first on ties).
     ranked = sorted(
@@ -482,5 +461,4 @@ __all__ = [
     "start",
     "together",
     "unpack",
-    "wilson_interval",
 ]

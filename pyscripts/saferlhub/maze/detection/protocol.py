@@ -22,9 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from saferlhub.maze.dreaming import wilson_interval
-
-Z95 = 1.959964
+from saferlhub.intervals import Z95, wilson_interval
 
 # The maze features a method may point at (the names its hypothesis uses).
 FEATURES: dict[str, str] = {

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from saferlhub.intervals import wilson_interval
 from saferlhub.maze import battery_sets
-from saferlhub.maze.dreaming import wilson_interval
 from saferlhub.maze.encoding import encode
 from saferlhub.maze.evaluation import EVALUATION_SEED, rollout_steps, summarise
 from saferlhub.maze.grid import Maze, Pos

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
 
-from saferlhub.maze.dreaming import wilson_interval
+from saferlhub.intervals import wilson_interval
 from saferlhub.maze.encoding import encode
 from saferlhub.maze.grid import Action, Maze, Pos, step_position
 from saferlhub.maze.interp.hooks import Model, run_with_cache
