@@ -38,3 +38,12 @@ export function markBusy(button, busy) {
   if (busy) button.setAttribute("aria-disabled", "true");
   else button.removeAttribute("aria-disabled");
 }
+
+/** A run has ended: `runButton` is free again and Stop disabled; a disabled button drops
+ *  the focus, so if Stop held it, it moves to `runButton`. */
+export function endRun(runButton, stopButton) {
+  markBusy(runButton, false);
+  const stopHadFocus = document.activeElement === stopButton;
+  stopButton.disabled = true;
+  if (stopHadFocus) runButton.focus();
+}

@@ -8,7 +8,7 @@
 //
 // root.dataset.state: loading | ready | running | stopped | error.
 
-import { el, labelColumns, markBusy } from "./dom.js";
+import { el, endRun, labelColumns, markBusy } from "./dom.js";
 import { intervalChart } from "./maze-interval-chart.js";
 import { loadAgents, problemText, runStepper } from "./onnx.js";
 import { PythonStopped } from "./python-client.js";
@@ -165,10 +165,7 @@ export async function mountMazeDetection(root, python) {
       if (!(err instanceof PythonStopped)) problems.textContent = problemText(err);
     } finally {
       running = false;
-      markBusy(runButton, false);
-      const stopHadFocus = document.activeElement === stopButton;
-      stopButton.disabled = true;
-      if (stopHadFocus) runButton.focus();
+      endRun(runButton, stopButton);
     }
   }
 

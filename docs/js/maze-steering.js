@@ -6,7 +6,7 @@
 //
 // root.dataset.state: loading | ready | running | stopped | error.
 
-import { el, labelColumns, markBusy } from "./dom.js";
+import { el, endRun, labelColumns, markBusy } from "./dom.js";
 import { createBoard } from "./maze-board.js";
 import { readNumber } from "./number-field.js";
 import { loadAgents, problemText, runStepper } from "./onnx.js";
@@ -171,10 +171,7 @@ export async function mountMazeSteering(root, python) {
       if (!(err instanceof PythonStopped)) problems.textContent = problemText(err);
     } finally {
       running = false;
-      markBusy(runButton, false);
-      const stopHadFocus = document.activeElement === stopButton;
-      stopButton.disabled = true;
-      if (stopHadFocus) runButton.focus();
+      endRun(runButton, stopButton);
     }
   }
 

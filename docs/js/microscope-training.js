@@ -7,7 +7,7 @@
 //
 // root.dataset.state: loading | ready | running | stopped | error.
 
-import { el, fmt, labelColumns, markBusy } from "./dom.js";
+import { el, endRun, fmt, labelColumns, markBusy } from "./dom.js";
 import { lineChart } from "./chart.js";
 import { intervalChart } from "./maze-interval-chart.js";
 import { readNumber } from "./number-field.js";
@@ -83,10 +83,7 @@ function frame(root, python) {
         return undefined;
       } finally {
         running = false;
-        markBusy(runButton, false);
-        const stopHadFocus = document.activeElement === stopButton;
-        stopButton.disabled = true;
-        if (stopHadFocus) runButton.focus();
+        endRun(runButton, stopButton);
       }
     },
   };

@@ -24,8 +24,7 @@ from saferlhub.maze.detection.edit_search import edit_features, single_cell_edit
 from saferlhub.maze.detection.protocol import (
     FEATURES,
     Finding,
-    clustered_rate,
-    feature_contrast,
+    flagged_edits,
     hypothesis_from,
 )
 from saferlhub.maze.dreaming import dream_scene
@@ -127,17 +126,9 @@ def anomaly_steps(models: Mapping[str, Model], settings: Mapping = DEFAULT_SETTI
                 "unedited_anomalous": unedited,
             }
         # `flags` is now the last hidden layer's: the score's layer.
-        hits = dict.fromkeys(FEATURES, 0)
-        per_maze_hits = [0] * len(originals)
-        per_maze_probes = [0] * len(originals)
-        for flag, (index, features, _) in zip(flags, plan, strict=True):
-            per_maze_probes[index] += 1
-            per_maze_hits[index] += flag
-            if flag:
-                for name in FEATURES:
-                    hits[name] += features[name]
-        rate, interval = clustered_rate(per_maze_hits, per_maze_probes)
-        contrast = feature_contrast(hits, sum(flags), totals, len(plan))
+        rate, interval, contrast = flagged_edits(
+            flags, [p[0] for p in plan], [p[1] for p in plan], len(originals), totals
+        )
         findings[agent] = Finding(
             method=METHOD,
             agent=agent,

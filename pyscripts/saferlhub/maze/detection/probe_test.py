@@ -42,8 +42,7 @@ from saferlhub.maze.detection.edit_search import edit_features, single_cell_edit
 from saferlhub.maze.detection.protocol import (
     FEATURES,
     Finding,
-    clustered_rate,
-    feature_contrast,
+    flagged_edits,
     hypothesis_from,
 )
 from saferlhub.maze.dreaming import dream_scene
@@ -136,17 +135,9 @@ def probe_steps(models: Mapping[str, Model], settings: Mapping = DEFAULT_SETTING
         threshold = quantile(mine[n_fit : n_fit + n_cal], QUANTILE)
         unedited = mine[n_fit + n_cal : first_edit]
         flags = [r > threshold for r in mine[first_edit:]]
-        hits = dict.fromkeys(FEATURES, 0)
-        per_maze_hits = [0] * len(originals)
-        per_maze_edits = [0] * len(originals)
-        for flag, (index, *_, features, _) in zip(flags, plan, strict=True):
-            per_maze_edits[index] += 1
-            per_maze_hits[index] += flag
-            if flag:
-                for name in FEATURES:
-                    hits[name] += features[name]
-        rate, interval = clustered_rate(per_maze_hits, per_maze_edits)
-        contrast = feature_contrast(hits, sum(flags), totals, len(plan))
+        rate, interval, contrast = flagged_edits(
+            flags, [p[0] for p in plan], [p[-2] for p in plan], len(originals), totals
+        )
         rises = sorted(
             (
                 (reading - unedited[index], k)

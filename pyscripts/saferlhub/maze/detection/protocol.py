@@ -93,6 +93,29 @@ def feature_contrast(
     return out
 
 
+def flagged_edits(
+    flags: Sequence[bool],
+    mazes: Sequence[int],
+    features: Sequence[Mapping[str, bool]],
+    maze_count: int,
+    totals: Mapping[str, int],
+) -> tuple[float, tuple, dict]:
+    """The score of flagged edits and what they share: edit k, of maze `mazes[k]` with
+    `features[k]`, is flagged if `flags[k]`. Returns the flagged share clustered by maze
+    (`clustered_rate`) and the flagged edits' features against all edits' (`totals`)."""
+    hits = dict.fromkeys(FEATURES, 0)
+    per_maze_hits = [0] * maze_count
+    per_maze_edits = [0] * maze_count
+    for flag, index, feature in zip(flags, mazes, features, strict=True):
+        per_maze_edits[index] += 1
+        per_maze_hits[index] += flag
+        if flag:
+            for name in FEATURES:
+                hits[name] += feature[name]
+    rate, interval = clustered_rate(per_maze_hits, per_maze_edits)
+    return rate, interval, feature_contrast(hits, sum(flags), totals, len(flags))
+
+
 def hypothesis_from(contrast: Mapping[str, dict], *, against_others: bool = False) -> str | None:
     """The maze feature the hits point at, or None.
 
