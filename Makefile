@@ -58,7 +58,7 @@ format: setup
 test-unit: setup  ## pyscripts, hooks and export/ (incl. the committed models) in CPython
 	$(PYTEST) tests/pyscripts tests/hooks tests/export
 
-test-pyodide: setup  ## the same pyscripts tests inside real Pyodide (Node.js)
+test-pyodide: setup  ## the same pyscripts tests inside real Pyodide (Node.js), one process per core (at most 2)
 	node tests/pyodide/run_pytest.mjs
 
 test-e2e: build chromium  ## the built site in headless Chromium

@@ -18,6 +18,16 @@ another's state. A test that needs a cold, empty profile (one that counts what a
 first visit downloads, or changes the context's routes or network) is marked
 `@pytest.mark.cold_profile`, or its file sets `COLD_PROFILE = True`; tests marked
 `service_workers` always get a cold profile.
+
+A file that sets `SHARED_TAB = True` goes one step further: its tests share one tab,
+and `visit(page, url)` moves it to the next page as a reader's click on a link does
+(Material's instant navigation: the document stays, so Python, started once, stays
+warm; the page's content and components are new). Between tests the tab goes back to
+the home page and its storage is cleared; a tab a test failed in, reloaded into dark
+mode, or left with Python busy is closed, and the next test opens a fresh one. Tests
+that must see Python start use `page.goto` (or `page.reload`), which starts it anew;
+a test that changes the tab itself (its routes, emulated media) is marked
+`@pytest.mark.own_tab` and gets a tab of its own.
 """
 
 from __future__ import annotations
@@ -47,11 +57,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so fixtures can ask whether it failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "external(*hosts): external hosts this test expects")
     config.addinivalue_line("markers", "console_errors(*patterns): console errors it expects")
     config.addinivalue_line("markers", "service_workers: let the site's service worker run")
     config.addinivalue_line("markers", "cold_profile: a fresh browser profile, empty cache")
+    config.addinivalue_line("markers", "own_tab: a tab of its own in a SHARED_TAB file")
 
 
 @pytest.fixture(scope="session")
@@ -140,9 +159,10 @@ def warm_context(playwright, tmp_path_factory):
     context.close()
 
 
-def forget_everything_but_the_cache(context, site_url: str) -> None:
+def forget_everything_but_the_cache(context, site_url: str, keep=None) -> None:
     for open_page in context.pages:
-        open_page.close()
+        if open_page is not keep:
+            open_page.close()
     blank = context.new_page()
     origin = "{0.scheme}://{0.netloc}".format(urlparse(site_url))
     cdp = context.new_cdp_session(blank)
@@ -175,7 +195,7 @@ def context(browser, watch, request, site_url):
         try:
             yield context
         finally:
-            forget_everything_but_the_cache(context, site_url)
+            forget_everything_but_the_cache(context, site_url, keep=current.get("tab"))
             current["watch"] = PageWatch()
 
     allowed_hosts = [h for m in node.iter_markers("external") for h in m.args]
@@ -186,18 +206,99 @@ def context(browser, watch, request, site_url):
     assert not errors, f"console errors: {errors}"
 
 
-@pytest.fixture
-def page(context, watch):
+def watched_page(context, watched: Callable[[], PageWatch]):
+    """A new tab whose console errors go to the watch `watched()` returns then."""
     page = context.new_page()
 
     def on_console(message):
         if message.type == "error":
-            watch.console_errors.append(message.text)
+            watched().console_errors.append(message.text)
 
     page.on("console", on_console)
-    page.on("pageerror", lambda error: watch.console_errors.append(f"page error: {error}"))
+    page.on("pageerror", lambda error: watched().console_errors.append(f"page error: {error}"))
     page.on("worker", lambda worker: worker.on("console", on_console))
     return page
+
+
+def uses_shared_tab(request) -> bool:
+    node = request.node
+    cold = (
+        node.get_closest_marker("service_workers")
+        or node.get_closest_marker("cold_profile")
+        or getattr(request.module, "COLD_PROFILE", False)
+        or node.get_closest_marker("own_tab")
+    )
+    return bool(getattr(request.module, "SHARED_TAB", False)) and not cold
+
+
+@pytest.fixture
+def page(context, watch, request, site_url):
+    if not uses_shared_tab(request):
+        yield watched_page(context, lambda: watch)
+        return
+    _, current = request.getfixturevalue("warm_context")
+    tab = current.get("tab")
+    if tab is None or tab.is_closed():
+        tab = current["tab"] = watched_page(context, lambda: current["watch"])
+    tab.set_viewport_size(VIEWPORT)
+    yield tab
+    if not reusable_after(tab, request.node):
+        current["tab"] = None  # the context's teardown closes it
+        return
+    try:
+        visit(tab, site_url)  # the next test starts from the home page, as after a goto
+        tab.evaluate("sessionStorage.clear()")
+    except Exception:  # the way home failed: the next test opens a tab of its own
+        current["tab"] = None
+
+
+def reusable_after(tab, node) -> bool:
+    """Whether the next test may have this tab: the test passed, the tab is on the
+    site in light mode, and its Python (if started) is not running anything."""
+    reports = (getattr(node, f"report_{when}", None) for when in ("setup", "call"))
+    failed = any(getattr(report, "failed", False) for report in reports)
+    if failed or tab.is_closed():
+        return False
+    try:
+        return tab.evaluate(
+            """() => Boolean(window.document$)
+                && document.body.getAttribute("data-md-color-scheme") === "default"
+                && !(window.saferlhub?.python?.busy)"""
+        )
+    except Exception:  # a page mid-navigation or crashed: start afresh
+        return False
+
+
+def visit(page, url: str) -> None:
+    """Go to `url` as a reader's click on a link does: Material swaps the page in
+    without reloading (instant navigation), so a started Python stays warm. A tab not
+    showing a site page yet loads it (page.goto)."""
+    on_site = urlparse(page.url).netloc == urlparse(url).netloc
+    if not on_site or not page.evaluate("Boolean(window.document$)"):
+        page.goto(url)
+        return
+    page.evaluate(
+        """(href) => {
+            document.querySelector("article")?.setAttribute("data-left", "");
+            const link = Object.assign(document.createElement("a"), { href, textContent: "next" });
+            document.body.append(link);
+            link.click();
+            link.remove();
+        }""",
+        url,
+    )
+    # Material has swapped in the new page once its article (without our mark) is there.
+    # The hash is not compared (navigation.tracking sets it to the heading in view), nor
+    # the query unless the link has one (the maze lab writes its maze into it).
+    page.wait_for_function(
+        """(href) => {
+            const want = new URL(href, location.href);
+            return location.pathname === want.pathname
+                && (!want.search || location.search === want.search)
+                && document.querySelector("article:not([data-left])");
+        }""",
+        arg=url,
+    )
 
 
 def wait_for_python(page, timeout=PYTHON_READY_TIMEOUT_MS):

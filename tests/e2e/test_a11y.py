@@ -6,7 +6,8 @@ serious or critical violation at 320 px, nor at 1280 px in light and dark mode, 
 the few theme-level ones listed with their reasons in tests/e2e/a11y.py.
 
 One test per page renders the page once and checks it at every width and in both
-modes: Python starts once per page, which keeps the suite fast.
+modes. The tests share a tab (conftest.py, SHARED_TAB) and reach each page as a reader
+following a link does, so Python starts once per worker rather than once per page.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.a11y import axe_violations, blocking, overflow, render_python_content, site_pages
+from tests.e2e.conftest import visit
 from tests.e2e.harness import SITE_URL
 
 pytestmark = pytest.mark.e2e
 SPREAD_OVER_WORKERS = True  # one independent test per page: share them out (conftest.py)
+SHARED_TAB = True
 
 PHONE_WIDTHS = (390, 320)
 
@@ -42,7 +45,7 @@ def check_phone_widths(page, path):
 @pytest.mark.parametrize("path", site_pages(SITE_URL))
 def test_page_fits_a_phone_and_passes_axe_in_light_and_dark_mode(page, site_url, path):
     page.set_viewport_size({"width": PHONE_WIDTHS[0], "height": 844})
-    page.goto(site_url + path)
+    visit(page, site_url + path)
     render_python_content(page, path, contrast=True)
     found = {"phone": check_phone_widths(page, path)}
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -55,6 +58,8 @@ def test_page_fits_a_phone_and_passes_axe_in_light_and_dark_mode(page, site_url,
     expect(body).to_have_attribute("data-md-color-scheme", "slate")
     page.wait_for_timeout(300)  # the toggle's colour transition
     found["dark"] = blocking(axe_violations(page))
+    page.locator('label[for="__palette_0"]').click()  # back to light, as the next page expects
+    expect(body).to_have_attribute("data-md-color-scheme", "default")
     assert not any(found.values()), "\n".join(
         f"{mode}: {line}" for mode, lines in found.items() for line in lines
     )

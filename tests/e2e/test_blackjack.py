@@ -7,14 +7,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, wait_for_python
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit, wait_for_python
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); reloads start it anew
 
 
 @pytest.fixture
 def trainer(page, site_url):
-    page.goto(site_url + "blackjack/train/")
+    visit(page, site_url + "blackjack/train/")
     root = page.locator('[data-python="blackjack-trainer"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     return root

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 SWATCHES = """figure => [...figure.querySelectorAll('.u-legend .u-series')].map(row => {
   const line = row.querySelector('svg.saferlhub-chart__swatch line');
@@ -50,7 +51,7 @@ def check_legends(page, figures):
 
 
 def test_the_reward_labs_legends_tell_their_series_apart(page, site_url):
-    page.goto(site_url + "reward-hacking/", wait_until="domcontentloaded")
+    visit(page, site_url + "reward-hacking/")
     root = page.locator('[data-python="reward-lab"][data-level="boat_race"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     figures = page.locator('[data-python="reward-lab"] figure.saferlhub-chart')
@@ -59,7 +60,7 @@ def test_the_reward_labs_legends_tell_their_series_apart(page, site_url):
 
 
 def test_the_dreaming_restarts_legend_tells_restarts_apart(page, site_url):
-    page.goto(site_url + "maze/dreaming/")
+    visit(page, site_url + "maze/dreaming/")
     lab = page.locator('[data-python="maze-dream"]')
     expect(lab).to_have_attribute("data-state", "ready", timeout=3 * PYTHON_READY_TIMEOUT_MS)
     lab.locator("#maze-dream-steps").fill("3")

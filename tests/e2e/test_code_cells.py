@@ -7,9 +7,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_python
+from tests.e2e.conftest import visit, wait_for_python
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 
 def cell(page, cell_id):
@@ -32,7 +33,7 @@ def replace_code(page, cell_id, code):
 
 @pytest.fixture
 def playground(page, site_url):
-    page.goto(site_url + "playground/")
+    visit(page, site_url + "playground/")
     wait_for_python(page)
     return page
 

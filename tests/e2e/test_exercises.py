@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, wait_for_python
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit, wait_for_python
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 CHECK_TIMEOUT = 60_000
 
@@ -41,7 +42,7 @@ def check(page, exercise_id, status):
 
 @pytest.fixture
 def blackjack(page, site_url):
-    page.goto(site_url + "learn/blackjack-exercises/")
+    visit(page, site_url + "learn/blackjack-exercises/")
     wait_for_python(page)
     return page
 
@@ -93,6 +94,7 @@ def test_a_numeric_answer_is_explained_and_progress_survives_a_reload(blackjack,
 TEST_WATCHDOG_MS = 15_000
 
 
+@pytest.mark.own_tab  # it changes the tab itself (init script or emulated media)
 def test_loops_are_stopped_and_the_page_stays_usable(page, site_url):
     page.add_init_script(f"globalThis.SAFERLHUB_EXERCISE_WATCHDOG_MS = {TEST_WATCHDOG_MS}")
     page.goto(site_url + "learn/blackjack-exercises/")
@@ -123,7 +125,7 @@ def test_loops_are_stopped_and_the_page_stays_usable(page, site_url):
 
 
 def test_maze_exercises_grade_against_the_site_encoding(page, site_url):
-    page.goto(site_url + "learn/maze-exercises/")
+    visit(page, site_url + "learn/maze-exercises/")
     wait_for_python(page)
     box = check(page, "maze-encode-input", "failed")
     expect(box.locator(".exercise__results")).to_contain_text("matches saferlhub.maze.encode")
@@ -145,7 +147,7 @@ WRONG_GOAL_FIRST = """def verdict(world, episode, optimum, end_steps, chests):
 
 
 def test_the_wrong_goal_verdict_names_the_case_and_the_mistake(page, site_url):
-    page.goto(site_url + "learn/maze-exercises/")
+    visit(page, site_url + "learn/maze-exercises/")
     wait_for_python(page)
     box = check(page, "gm-wrong-goal-verdict", "failed")
     results = box.locator(".exercise__results")
@@ -158,7 +160,7 @@ def test_the_wrong_goal_verdict_names_the_case_and_the_mistake(page, site_url):
     confirm(box)
     check(page, "gm-wrong-goal-verdict", "passed")
 
-    page.goto(site_url + "learn/exercises/")
+    visit(page, site_url + "learn/exercises/")
     overview = page.locator(".exercise-overview")
     expect(overview.locator("h3", has_text="Goal misgeneralization")).to_have_count(1)
     progress = page.locator('.exercise-progress[data-exercise="gm-wrong-goal-verdict"]')
@@ -166,7 +168,7 @@ def test_the_wrong_goal_verdict_names_the_case_and_the_mistake(page, site_url):
 
 
 def test_the_boat_race_reward_is_judged_by_the_exact_solver(page, site_url):
-    page.goto(site_url + "learn/reward-hacking-exercises/")
+    visit(page, site_url + "learn/reward-hacking-exercises/")
     wait_for_python(page)
     box = check(page, "ungameable-reward", "failed")
     results = box.locator(".exercise__results")

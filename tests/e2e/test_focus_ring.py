@@ -14,9 +14,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.a11y import PYTHON_TIMEOUT_MS
-from tests.e2e.conftest import wait_for_python
+from tests.e2e.conftest import visit, wait_for_python
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 PAGES = [
     "maze/play/",
@@ -66,7 +67,7 @@ def set_scheme(page, scheme):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_every_kind_of_control_shows_a_focus_ring_in_light_and_dark(page, site_url, path):
-    page.goto(site_url + path)
+    visit(page, site_url + path)
     if page.locator("[data-python]").count():
         wait_for_python(page, timeout=PYTHON_TIMEOUT_MS)
     for root in page.locator("[data-python]").all():
@@ -79,6 +80,7 @@ def test_every_kind_of_control_shows_a_focus_ring_in_light_and_dark(page, site_u
     for scheme in ("default", "slate"):
         set_scheme(page, scheme)
         rings[scheme] = page.evaluate(MEASURE_RINGS)
+    set_scheme(page, "default")  # as the next page in the shared tab expects
     assert rings["default"], f"no form controls found on {path}"
     weak = {
         f"{scheme} {kind}": ring

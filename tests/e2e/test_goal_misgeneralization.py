@@ -10,14 +10,15 @@ from playwright.sync_api import expect
 
 from saferlhub.goal_misgeneralization.learner import train
 from tests.e2e.a11y import axe_violations, blocking, overflow
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 
 @pytest.fixture
 def lab(page, site_url):
-    page.goto(site_url + "maze/unplanted/", wait_until="domcontentloaded")
+    visit(page, site_url + "maze/unplanted/")
     root = page.locator('[data-python="gm-lab"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     return root
@@ -71,7 +72,7 @@ def test_the_measurement_is_drawn_and_the_live_dial_stops(lab, page):
 
 def test_the_page_fits_a_phone(page, site_url):
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(site_url + "maze/unplanted/", wait_until="domcontentloaded")
+    visit(page, site_url + "maze/unplanted/")
     root = page.locator('[data-python="gm-lab"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     root.locator("#gm-episodes").fill("20")

@@ -11,9 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.a11y import axe_violations, blocking
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 TIMEOUT = 4 * PYTHON_READY_TIMEOUT_MS
@@ -49,7 +50,7 @@ def cpython(settings):
 
 
 def open_page(page, site_url):
-    page.goto(site_url + "maze/detection/")
+    visit(page, site_url + "maze/detection/")
     lab = page.locator('[data-python="maze-detection"]')
     expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
     page.evaluate("settings => { window.saferlhubDetection.settings = settings; }", TINY)
@@ -136,6 +137,7 @@ def test_stop_keeps_and_judges_the_methods_that_finished(page, site_url):
     )
 
 
+@pytest.mark.own_tab  # emulated media stay with a tab; the scheme is chosen as a page loads
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_results_fit_a_phone_and_pass_axe(page, site_url, scheme):
     page.emulate_media(color_scheme=scheme)

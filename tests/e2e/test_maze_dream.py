@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
@@ -21,7 +22,7 @@ TIMEOUT = 3 * PYTHON_READY_TIMEOUT_MS
 
 @pytest.fixture
 def lab(page, site_url):
-    page.goto(site_url + "maze/dreaming/")
+    visit(page, site_url + "maze/dreaming/")
     root = page.locator('[data-python="maze-dream"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
     return root

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
@@ -23,7 +24,7 @@ TIMEOUT = 3 * PYTHON_READY_TIMEOUT_MS
 @pytest.fixture
 def intro(page, site_url):
     page.emulate_media(reduced_motion="reduce")  # episodes drawn whole, no animation to wait for
-    page.goto(site_url + "maze/")
+    visit(page, site_url + "maze/")
     for part in ("rewards", "samples", "versus"):
         expect(page.locator(f'[data-python="maze-intro-{part}"]')).to_have_attribute(
             "data-state", "ready", timeout=TIMEOUT

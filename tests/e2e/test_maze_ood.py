@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
@@ -27,7 +28,7 @@ def card(agent):
 
 @pytest.fixture
 def ood(page, site_url):
-    page.goto(site_url + "maze/ood/")
+    visit(page, site_url + "maze/ood/")
     root = page.locator('[data-python="maze-ood"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=3 * PYTHON_READY_TIMEOUT_MS)
     return root

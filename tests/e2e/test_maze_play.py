@@ -10,17 +10,23 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, wait_for_python
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit, wait_for_python
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
 ORT_MARKERS = ("onnxruntime", "ort-wasm", ".onnx", "assets/models/")
 
 
-def open_lab(page, site_url):
-    page.goto(site_url + "maze/play/")
+def open_lab(page, site_url, fresh=True):
+    """The lab, loaded afresh (its agents fetched again), or reached by a link's
+    instant navigation in the shared tab (fresh=False)."""
+    if fresh:
+        page.goto(site_url + "maze/play/")
+    else:
+        visit(page, site_url + "maze/play/")
     root = page.locator('[data-python="maze-play"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     return root
@@ -28,7 +34,7 @@ def open_lab(page, site_url):
 
 @pytest.fixture
 def lab(page, site_url):
-    return open_lab(page, site_url)
+    return open_lab(page, site_url, fresh=False)
 
 
 def requested(page):
@@ -204,6 +210,7 @@ def test_browser_and_cpython_give_the_same_q_values_and_episodes(lab, page):
                 assert s["q"] == pytest.approx(t["q"], abs=1e-5 * scale), (agent, i, s["q"], t["q"])
 
 
+@pytest.mark.own_tab  # routes or emulated media stay with a tab
 @pytest.mark.console_errors(r"404")
 def test_a_missing_model_file_is_named_with_what_to_do(page, site_url):
     page.route(
@@ -218,6 +225,7 @@ def test_a_missing_model_file_is_named_with_what_to_do(page, site_url):
     expect(problems).to_contain_text("make build")
 
 
+@pytest.mark.own_tab  # routes or emulated media stay with a tab
 def test_a_web_page_served_as_a_model_is_refused(page, site_url):
     page.route(
         "**/assets/models/natural/q_network.onnx",
@@ -234,6 +242,7 @@ def test_a_web_page_served_as_a_model_is_refused(page, site_url):
     expect(lab.locator(".maze-lab__problems")).to_contain_text("it is a web page")
 
 
+@pytest.mark.own_tab  # routes or emulated media stay with a tab
 def test_a_card_that_does_not_match_the_encoding_is_refused(page, site_url):
     card = json.loads((MODELS / "planted" / "model_card.json").read_text())
     card["action_order"] = ["up", "down", "right", "left"]
@@ -252,6 +261,7 @@ def test_a_card_that_does_not_match_the_encoding_is_refused(page, site_url):
     expect(root.locator('#maze-play-agent option[value="planted"]')).to_be_disabled()
 
 
+@pytest.mark.own_tab  # routes or emulated media stay with a tab
 @pytest.mark.parametrize(("width", "scheme"), [(390, "dark"), (390, "light")])
 def test_phone_width_has_no_sideways_scroll(page, site_url, width, scheme):
     page.set_viewport_size({"width": width, "height": 800})
@@ -358,6 +368,7 @@ def test_too_many_items_are_refused_and_a_long_request_can_be_stopped(lab, page)
     expect(box).to_have_value(BAD2_TEXT, timeout=PYTHON_READY_TIMEOUT_MS)
 
 
+@pytest.mark.own_tab  # routes or emulated media stay with a tab
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_legend_names_walls_as_they_look_in_both_schemes(page, site_url, scheme):
     page.emulate_media(color_scheme=scheme)

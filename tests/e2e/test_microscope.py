@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 TIMEOUT = 3 * PYTHON_READY_TIMEOUT_MS
@@ -54,7 +55,7 @@ def close(ours, theirs, path="result"):
 
 
 def open_page(page, site_url, name):
-    page.goto(site_url + f"maze/microscope-{name}/")
+    visit(page, site_url + f"maze/microscope-{name}/")
     root = page.locator(f'[data-python="maze-microscope-{name}"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
     return root
@@ -239,6 +240,7 @@ def test_each_page_fits_a_phone(page, site_url, name):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+@pytest.mark.own_tab  # its init script stays with a tab
 def test_a_maze_picked_in_play_and_edit_carries_over(page, site_url):
     bad2 = [".#....H", ".##.###", ".#.....", ".#.###.", ".#C#...", ".###.#.", ".....#F"]
     page.add_init_script(f"localStorage.setItem('saferlhub-maze-play', '{json.dumps(bad2)}')")

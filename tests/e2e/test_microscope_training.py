@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 TIMEOUT = 3 * PYTHON_READY_TIMEOUT_MS
@@ -63,7 +64,7 @@ def seconds(shown):
 
 
 def open_page(page, site_url, path, name):
-    page.goto(site_url + f"maze/{path}/")
+    visit(page, site_url + f"maze/{path}/")
     root = page.locator(f'[data-python="{name}"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
     return root

@@ -6,15 +6,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.a11y import axe_violations, blocking, overflow
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 LEVELS = ("boat_race", "tomato_watering", "absent_supervisor")
 
 
 @pytest.fixture
 def labs(page, site_url):
-    page.goto(site_url + "reward-hacking/", wait_until="domcontentloaded")
+    visit(page, site_url + "reward-hacking/")
     for level in LEVELS:
         root = page.locator(f'[data-python="reward-lab"][data-level="{level}"]')
         expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
@@ -218,7 +219,7 @@ def test_phone_width_light_and_dark(browser, site_url):
 
 
 def test_blackjack_proxies_table_and_learned_agents(page, site_url):
-    page.goto(site_url + "reward-hacking/blackjack-proxies/", wait_until="domcontentloaded")
+    visit(page, site_url + "reward-hacking/blackjack-proxies/")
     root = page.locator('[data-python="reward-proxies"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     expect(root.locator("table.rh-proxies tbody tr")).to_have_count(3)
@@ -229,7 +230,7 @@ def test_blackjack_proxies_table_and_learned_agents(page, site_url):
 
 
 def test_reasoning_toy_runs_candidates_and_trains(page, site_url):
-    page.goto(site_url + "reward-hacking/reasoning-toy/", wait_until="domcontentloaded")
+    visit(page, site_url + "reward-hacking/reasoning-toy/")
     root = page.locator('[data-python="reward-toy"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     root.locator(".rh-train").click()

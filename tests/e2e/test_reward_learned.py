@@ -7,9 +7,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.a11y import axe_violations, blocking, overflow
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 PAGE = "reward-hacking/reasoning-toy/"
 LAB = '[data-python="reward-learned"]'
 
@@ -17,7 +18,7 @@ LAB = '[data-python="reward-learned"]'
 @pytest.fixture
 def lab(page, site_url):
     page.set_viewport_size({"width": 390, "height": 800})
-    page.goto(site_url + PAGE, wait_until="domcontentloaded")
+    visit(page, site_url + PAGE)
     root = page.locator(LAB)
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     return root

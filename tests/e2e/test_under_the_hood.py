@@ -7,9 +7,10 @@ import math
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
 
 pytestmark = pytest.mark.e2e
+SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
 
 
 def number(text: str) -> float:
@@ -18,7 +19,7 @@ def number(text: str) -> float:
 
 @pytest.fixture
 def loop(page, site_url):
-    page.goto(site_url + "blackjack/under-the-hood/")
+    visit(page, site_url + "blackjack/under-the-hood/")
     root = page.locator('[data-python="rl-loop"]')
     expect(root).to_have_attribute("data-state", "ready", timeout=PYTHON_READY_TIMEOUT_MS)
     return root
