@@ -37,7 +37,7 @@ from saferlhub.maze.encoding import (
 from saferlhub.maze.evaluation import rollout_steps
 from saferlhub.maze.generators import FAILURE_MAZES, ROOMS, failure_maze, generate_training_maze
 from saferlhub.maze.grid import ALL_CELLS, Maze, Pos, neighbours, parse_maze, render_maze
-from saferlhub.maze.network_calls import ACTIONS, NetworkCall, rows_of, together
+from saferlhub.maze.network_calls import ACTIONS, NetworkCall, floats, rows_of, together
 from saferlhub.maze.stepper import pack_doubles
 from saferlhub.maze.structure import human_reachable, single_block_protrusions
 from saferlhub.settings import checked_seed, shown
@@ -153,7 +153,8 @@ def ascent_steps(
             obs += planes
         call = _gradient_call(agent, obs, len(walls), weights)
         (answer,) = yield [call]
-        out = call.check(answer)
+        # Of the gradient only the wall planes are read: converted plane by plane below.
+        out = call.check(answer, as_given=("grad",))
         q_rows, gradient = rows_of(out["q"], ACTIONS), out["grad"]
         objectives = [sum(a * b for a, b in zip(weights, q, strict=True)) for q in q_rows]
         if step % record_every == 0 or step == steps:
@@ -167,7 +168,7 @@ def ascent_steps(
             break
         for k, (theta, w) in enumerate(zip(thetas, walls, strict=True)):
             first = k * INPUT_SIZE + WALL_PLANE.start  # restart k's wall plane in the flat output
-            wall_gradient = gradient[first : first + PLANE_SIZE]
+            wall_gradient = floats(gradient[first : first + PLANE_SIZE])
             g_theta = [g * v * (1.0 - v) for g, v in zip(wall_gradient, w, strict=True)]
             for i in fixed:
                 g_theta[i] = 0.0

@@ -44,8 +44,13 @@ class NetworkCall:
     widths: dict[str, int]
     outputs: dict[str, int] = field(default_factory=lambda: {"q": ACTIONS})
 
-    def check(self, answer: dict[str, Sequence[float]]) -> dict[str, list[float]]:
-        """The answer's outputs as float lists, after checking names and sizes."""
+    def check(
+        self, answer: dict[str, Sequence[float]], *, as_given: Sequence[str] = ()
+    ) -> dict[str, list[float]]:
+        """The answer's outputs as float lists, after checking names and sizes.
+
+        Outputs named in `as_given` are checked but handed back as they came (an array,
+        a list), for a caller that reads only part of them (`floats` converts a slice)."""
         result = {}
         for name, width in self.outputs.items():
             if name not in answer:
@@ -56,11 +61,13 @@ class NetworkCall:
                     f"{self.model}: output {name!r} has {len(values)} values, "
                     f"expected {self.rows} x {width}"
                 )
-            # tolist() gives Python floats in one call (array and numpy); else convert each.
-            result[name] = (
-                values.tolist() if hasattr(values, "tolist") else [float(v) for v in values]
-            )
+            result[name] = values if name in as_given else floats(values)
         return result
+
+
+def floats(values: Sequence[float]) -> list[float]:
+    """Python floats: tolist() in one call (array and numpy), else each converted."""
+    return values.tolist() if hasattr(values, "tolist") else [float(v) for v in values]
 
 
 Calls = list[NetworkCall]
@@ -192,15 +199,16 @@ def batch_network(q_batch: Callable[[list[list[float]]], Sequence[Sequence[float
 
 __all__ = [
     "ACTIONS",
-    "LANES_ANSWERED",
     "Answers",
     "Calls",
+    "LANES_ANSWERED",
     "LaneCalls",
     "Lanes",
     "NetworkCall",
     "Stepper",
     "batch_network",
     "drive",
+    "floats",
     "python_network",
     "q_call",
     "rows_of",
