@@ -251,19 +251,26 @@ def parse_maze(text: str) -> Maze:
     if len(rows) != SIZE:
         raise ValueError(f"expected {SIZE} rows, got {len(rows)}")
     walls, crops, humans, finishes = set(), set(), set(), []
+    # Where each symbol's cells go (a battery parses thousands of mazes: kept lean).
+    into = {SYMBOLS[Cell.WALL]: walls, SYMBOLS[Cell.CROP]: crops, SYMBOLS[Cell.HUMAN]: humans}
+    into[SYMBOLS[Cell.FINISH]] = finishes
+    empty = SYMBOLS[Cell.EMPTY]
     for r, row in enumerate(rows):
         if len(row) != SIZE:
             raise ValueError(f"row {r} has {len(row)} cells, expected {SIZE}: {row!r}")
         for c, symbol in enumerate(row):
-            cell = CELL_BY_SYMBOL.get(symbol)
-            if cell is None:
+            if symbol == empty:
+                continue
+            cells = into.get(symbol)
+            if cells is None:
                 known = " ".join(SYMBOLS.values())
                 raise ValueError(
                     f"unknown symbol {symbol!r} at row {r}, column {c}; use one of {known}"
                 )
-            {Cell.WALL: walls, Cell.CROP: crops, Cell.HUMAN: humans}.get(cell, set()).add((r, c))
-            if cell is Cell.FINISH:
+            if cells is finishes:
                 finishes.append((r, c))
+            else:
+                cells.add((r, c))
     if not finishes:
         raise ValueError("no finish: mark one cell with 'F' (usually the bottom-right corner)")
     if len(finishes) > 1:
