@@ -43,7 +43,7 @@ AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
 COUNT = int(os.environ.get("MAZE_BENCH_COUNT", "1000"))
 DREAM = {"restarts": 16, "steps": 200, "starts": ["scene", "training", "random"], "seed": 0}
 TIMEOUT_MS = 3_600_000
-PLAY_RUNS = 3
+PLAY_RUNS = 5
 LAB_ROUNDS = 3  # battery and dreaming: browser and CPython alternate; the median round shown
 
 

@@ -279,6 +279,7 @@ def visit(page, url: str) -> None:
         return
     page.evaluate(
         """(href) => {
+            window.saferlhubVisit = href; // gone if the browser loaded a new document instead
             document.querySelector("article")?.setAttribute("data-left", "");
             const link = Object.assign(document.createElement("a"), { href, textContent: "next" });
             document.body.append(link);
@@ -299,6 +300,7 @@ def visit(page, url: str) -> None:
         }""",
         arg=url,
     )
+    assert page.evaluate("window.saferlhubVisit") == url, "the link reloaded the page"
 
 
 def wait_for_python(page, timeout=PYTHON_READY_TIMEOUT_MS):
