@@ -55,12 +55,33 @@ def test_a_battery_answered_lane_by_lane_equals_lockstep(seed):
     assert lane_replies > 3 * 2 * 5  # 3 agents, 3 pieces of 5 mazes, several steps each
 
 
-def test_dreaming_steps_in_lockstep():
-    # Its networks are small next to its Python (16 rows a call): answering lane by lane
-    # would triple the round trips and hide little, so its steps carry no lanes.
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_dream_answered_lane_by_lane_equals_lockstep(seed):
+    # The ascents step in lanes (each agent's its own); the verification after them does not.
+    from tests.pyscripts.test_maze_dream_stepper import network
+
+    expected = whole_steps("dream", DREAM, network)
     reply = stepper.start("dream", DREAM)
-    assert reply["calls"] and all("lane" not in call for call in reply["calls"])
+    assert {call.get("lane", "").split(":")[-1] for call in reply["calls"]} == {"a", "b"}
     stepper.close(reply["session"])
+    rng = random.Random(seed)
+    reply = stepper.start("dream", DREAM)
+    ready: dict[str, list[dict]] = {}
+    lane_replies = 0
+    while not reply["done"]:
+        if reply["calls"] and "lane" not in reply["calls"][0]:
+            assert not ready  # the verification comes once every ascent has finished
+            outputs = [answer_of(network, call) for call in reply["calls"]]
+            reply = stepper.answer(reply["session"], outputs)
+            continue
+        for call in reply["calls"]:
+            ready.setdefault(call["lane"], []).append(call)
+        lane = rng.choice(sorted(ready))
+        outputs = [answer_of(network, call) for call in ready.pop(lane)]
+        reply = stepper.answer(reply["session"], outputs, lane=lane)
+        lane_replies += 1
+    assert reply["result"] == expected
+    assert lane_replies >= 2 * (DREAM["steps"] + 1)  # each agent's every ascent step
 
 
 def test_a_lane_answered_twice_or_unknown_is_refused():

@@ -314,7 +314,8 @@ class DreamSession:
                     live=self.live if agent == self.agents[0] else None,
                 )
                 for agent in self.agents
-            }
+            },
+            lanes=True,
         )
         self.phase = "verifying"
         projections = {
