@@ -35,13 +35,6 @@ function keyboardScrollableTables(article) {
 
 async function mountPage() {
   const article = document.querySelector("article") ?? document.body;
-  // Python first: its download and start are what a reader waits for longest, and the
-  // math, the tables and the imports below can be done meanwhile.
-  const python = article.querySelector(NEEDS_PYTHON) ? getPython() : null;
-  if (python) {
-    showStatus(python);
-    offline.keepPythonOffline(python);
-  } else hideStatus();
   keyboardScrollableTables(article);
   if (article.querySelector(".arithmatex")) {
     const { renderMath } = await import("./math.js");
@@ -50,7 +43,13 @@ async function mountPage() {
   // Learning pages (docs/learn): the exercise overview and the quiz need no Python.
   if (article.querySelector(".exercise-overview")) (await import("./exercise.js")).mountExerciseOverview(article);
   if (article.querySelector("[data-quiz]")) (await import("./quiz.js")).mountQuiz(article);
-  if (!python) return;
+  if (!article.querySelector(NEEDS_PYTHON)) {
+    hideStatus();
+    return;
+  }
+  const python = getPython();
+  showStatus(python);
+  offline.keepPythonOffline(python);
   if (article.querySelector(".pycell")) {
     const { mountCells } = await import("./cells.js");
     mountCells(article, python);
