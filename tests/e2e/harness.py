@@ -134,3 +134,25 @@ def site_server(directory: Path = SITE, extra: dict[str, Path] | None = None) ->
 def is_local(url: str) -> bool:
     parsed = urlparse(url)
     return parsed.scheme in {"data", "blob", "about"} or parsed.hostname in LOCAL_HOSTS
+
+
+def watch_states(locator, attribute: str = "data-state") -> None:
+    """Record every value the element's `attribute` takes from now on. A quick run's
+    "running" can come and go between two polls of `expect`; `saw_state` still sees it."""
+    locator.evaluate(
+        """(el, name) => {
+            el.saferlhubStates = [];
+            new MutationObserver(() => el.saferlhubStates.push(el.getAttribute(name)))
+                .observe(el, { attributes: true, attributeFilter: [name] });
+        }""",
+        attribute,
+    )
+
+
+def saw_state(locator, state: str, timeout: float = 30_000) -> None:
+    """Wait until the element watched by `watch_states` has taken `state`."""
+    locator.page.wait_for_function(
+        "([el, state]) => el.saferlhubStates.includes(state)",
+        arg=[locator.element_handle(), state],
+        timeout=timeout,
+    )

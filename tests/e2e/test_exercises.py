@@ -44,6 +44,9 @@ def check(page, exercise_id, status):
 def blackjack(page, site_url):
     visit(page, site_url + "learn/blackjack-exercises/")
     wait_for_python(page)
+    # The maths' fonts arriving late move the page: a click is aimed once it has settled
+    # (a clean-clone run once saw a Check click answered by nothing).
+    page.evaluate("document.fonts.ready.then(() => true)")
     return page
 
 

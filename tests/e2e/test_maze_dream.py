@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
+from tests.e2e.harness import saw_state, watch_states
 
 pytestmark = pytest.mark.e2e
 SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
@@ -41,8 +42,9 @@ def test_a_dream_in_the_browser_equals_cpythons_and_is_verified(lab, page):
     lab.locator("#maze-dream-agent").select_option("planted")
     lab.locator("#maze-dream-steps").fill("30")
     lab.locator("#maze-dream-restarts").fill("4")
+    watch_states(lab)
     lab.get_by_role("button", name="Dream").click()
-    expect(lab).to_have_attribute("data-state", "running")
+    saw_state(lab, "running")  # a short dream may be over before a poll
     expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
     got = page.evaluate("window.saferlhubMaze.lastDream")
     settings = got["settings"]

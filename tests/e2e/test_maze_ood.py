@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS, visit
+from tests.e2e.harness import saw_state, watch_states
 
 pytestmark = pytest.mark.e2e
 SHARED_TAB = True  # one tab, Python started once (conftest.py); page.goto starts it anew
@@ -37,8 +38,9 @@ def ood(page, site_url):
 def run(root, count, seed, timeout=RUN_TIMEOUT_MS):
     root.locator("#maze-ood-count").fill(str(count))
     root.locator("#maze-ood-seed").fill(str(seed))
+    watch_states(root)
     root.get_by_role("button", name="Run the tests").click()
-    expect(root).to_have_attribute("data-state", "running")
+    saw_state(root, "running")  # a small battery may be over before a poll
     expect(root).to_have_attribute("data-state", "ready", timeout=timeout)
     expect(root).to_have_attribute("data-done", str(count))
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PYTHON_READY_TIMEOUT_MS
+from tests.e2e.harness import saw_state, watch_states
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +35,9 @@ def steer(lab, count, coefficient, **picks):
         lab.locator(f"#steering-{name}").select_option(value)
     lab.locator("#steering-coefficient").fill(str(coefficient))
     lab.locator("#steering-count").fill(str(count))
+    watch_states(lab)
     lab.get_by_role("button", name="Steer").click()
-    expect(lab).to_have_attribute("data-state", "running", timeout=TIMEOUT)
+    saw_state(lab, "running", timeout=TIMEOUT)  # a 2-maze run may be over before a poll
     expect(lab).to_have_attribute("data-state", "ready", timeout=TIMEOUT)
     return lab.page.evaluate("window.saferlhubSteering.result")
 
