@@ -173,15 +173,19 @@ def forget_everything_but_the_cache(context, site_url: str, keep=None) -> None:
     context.clear_permissions()
 
 
-@pytest.fixture
-def context(browser, watch, request, site_url):
+def wants_cold_profile(request) -> bool:
     node = request.node
-    cold = (
+    return bool(
         node.get_closest_marker("service_workers")
         or node.get_closest_marker("cold_profile")
         or getattr(request.module, "COLD_PROFILE", False)
     )
-    if cold:
+
+
+@pytest.fixture
+def context(browser, watch, request, site_url):
+    node = request.node
+    if wants_cold_profile(request):
         service_workers = "allow" if node.get_closest_marker("service_workers") else "block"
         context = browser.new_context(viewport=VIEWPORT, service_workers=service_workers)
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
@@ -221,14 +225,11 @@ def watched_page(context, watched: Callable[[], PageWatch]):
 
 
 def uses_shared_tab(request) -> bool:
-    node = request.node
-    cold = (
-        node.get_closest_marker("service_workers")
-        or node.get_closest_marker("cold_profile")
-        or getattr(request.module, "COLD_PROFILE", False)
-        or node.get_closest_marker("own_tab")
+    return (
+        bool(getattr(request.module, "SHARED_TAB", False))
+        and not wants_cold_profile(request)
+        and not request.node.get_closest_marker("own_tab")
     )
-    return bool(getattr(request.module, "SHARED_TAB", False)) and not cold
 
 
 @pytest.fixture
