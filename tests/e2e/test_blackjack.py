@@ -269,6 +269,7 @@ def test_a_shorter_run_after_a_longer_one_fills_the_chart(trainer, page):
     assert headers[0] == "hands played" and "greedy policy (previous run)" in headers
 
 
+@pytest.mark.own_tab  # a shared tab once left its heatmap detail a step behind (unexplained)
 def test_focus_stays_on_train_and_heatmap_cells_are_keyboard_reachable(trainer, page):
     trainer.locator("#bj-preset").select_option("quick look")
     episodes = trainer.locator("#bj-setting-episodes")
