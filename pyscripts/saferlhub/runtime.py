@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import base64
 import builtins
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -174,7 +175,7 @@ def call(
         return value
 
     kwargs = json.loads(kwargs_json, object_hook=revive)
-    if progress is not None and "progress" in inspect.signature(function).parameters:
+    if progress is not None and _takes_progress(function):
         kwargs["progress"] = lambda event: progress(json.dumps(event))
     result = function(**kwargs)
     if not binary:
@@ -188,6 +189,13 @@ def call(
         return {BYTES_KEY: len(out) - 1}
 
     return json.dumps(result, default=placeholder), out
+
+
+@functools.cache
+def _takes_progress(function: Callable[..., Any]) -> bool:
+    """Whether `function` has a `progress` parameter (asked once per function: a stepper's
+    page calls the same function hundreds of times, and inspect.signature is slow)."""
+    return "progress" in inspect.signature(function).parameters
 
 
 def _as_bytes(value: Any) -> bytes:

@@ -22,6 +22,7 @@ import math
 import random
 from array import array
 from collections.abc import Sequence
+from operator import mul
 
 from saferlhub.intervals import wilson_rate_interval
 from saferlhub.maze import dreaming
@@ -143,9 +144,9 @@ def ascent_steps(
         walls = []
         obs = array("f")
         for theta in thetas:
-            # `sigmoid`, written out (one exp per cell): this runs for every cell of every
-            # restart at every step.
-            w = [1.0 / (1.0 + exp(-t)) if t >= 0 else (e := exp(t)) / (1.0 + e) for t in theta]
+            # `sigmoid`, written out (one exp per cell; 0.0, not 0, spares Python a mixed
+            # float-int comparison): this runs for every cell of every restart at every step.
+            w = [1.0 / (1.0 + exp(-t)) if t >= 0.0 else (e := exp(t)) / (1.0 + e) for t in theta]
             for i in fixed:
                 w[i] = 0.0
             walls.append(w)
@@ -156,7 +157,7 @@ def ascent_steps(
         # Of the gradient only the wall planes are read: converted plane by plane below.
         out = call.check(answer, as_given=("grad",))
         q_rows, gradient = rows_of(out["q"], ACTIONS), out["grad"]
-        objectives = [sum(a * b for a, b in zip(weights, q, strict=True)) for q in q_rows]
+        objectives = [sum(map(mul, weights, q)) for q in q_rows]  # the same sum, no generator
         if step % record_every == 0 or step == steps:
             for run, w, value, q in zip(runs, walls, objectives, q_rows, strict=True):
                 run["walls"].append(w)
@@ -172,7 +173,7 @@ def ascent_steps(
             g_theta = [g * v * (1.0 - v) for g, v in zip(wall_gradient, w, strict=True)]
             for i in fixed:
                 g_theta[i] = 0.0
-            scale = max(map(abs, g_theta))
+            scale = max(max(g_theta), -min(g_theta))  # the largest |g|, without abs() per cell
             if scale:
                 thetas[k] = [
                     t + learning_rate * g / scale for t, g in zip(theta, g_theta, strict=True)
