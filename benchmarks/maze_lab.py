@@ -9,7 +9,8 @@
 - dream: 16 restarts x 200 steps of dreaming (every agent, as the page runs it), same
   two sides. Goal: under 2 s in the browser.
 - play_first_step: the Play page, cold browser profile: time from navigation to the
-  first agent step drawn (Python ready, Run pressed, the episode shown), and the bytes
+  first agent step drawn (Python ready, Run pressed by the page itself the moment the
+  lab is ready, the episode shown), and the bytes
   the server sent by then and once the page is idle (the service worker's offline
   precache left out); with the bytes of a Blackjack page (which must not grow: it
   never downloads onnxruntime-web or the models).
@@ -43,7 +44,7 @@ AGENTS = sorted(p.parent.name for p in MODELS.glob("*/model_card.json"))
 COUNT = int(os.environ.get("MAZE_BENCH_COUNT", "1000"))
 DREAM = {"restarts": 16, "steps": 200, "starts": ["scene", "training", "random"], "seed": 0}
 TIMEOUT_MS = 3_600_000
-PLAY_RUNS = 5
+PLAY_RUNS = 7
 LAB_ROUNDS = 3  # battery and dreaming: browser and CPython alternate; the median round shown
 
 
@@ -155,23 +156,34 @@ def bare_start_ms(browser, server) -> int:
     return round(ms)
 
 
+# A reader who presses Run the moment the lab is ready: the page itself clicks, and notes
+# when the first move is on the board. Playwright's own click (its wait for the ready
+# state, then its checks that the button is visible, stable and enabled) came 0.2-0.5 s
+# after the lab was ready, time that is the test driver's, not the page's.
+PRESS_RUN_WHEN_READY = """new MutationObserver(() => {
+  const root = document.querySelector('[data-python="maze-play"]');
+  if (root?.dataset.state === "ready" && window.benchRunPressedAt === undefined) {
+    window.benchRunPressedAt = performance.now();
+    root.querySelector(".maze-lab__run").click();
+  }
+  const step = document.querySelector(".maze-lab__step");
+  if (step?.textContent.includes("Move 1:") && window.benchFirstStepAt === undefined) {
+    window.benchFirstStepAt = performance.now();
+  }
+}).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });"""
+
+
 def play_first_step(browser, server) -> dict:
     """Cold profile, the site's service worker blocked (it precaches the whole site for
     offline use in the background, which is not what the first step needs)."""
     context = browser.new_context(service_workers="block")  # cold: a fresh, empty profile
     page = context.new_page()
+    page.add_init_script(PRESS_RUN_WHEN_READY)
     server.bytes_sent = 0
     server.responses.clear()
     page.goto(server.url + "maze/play/")
-    root = page.locator('[data-python="maze-play"]')
-    page.locator('[data-python="maze-play"][data-state="ready"]').wait_for(timeout=TIMEOUT_MS)
-    root.locator(".maze-lab__run").click()
-    page.wait_for_function(
-        "document.querySelector('.maze-lab__step')?.textContent.includes('Move 1:')",
-        timeout=TIMEOUT_MS,
-        polling=10,
-    )
-    ms = page.evaluate("performance.now()")
+    page.wait_for_function("window.benchFirstStepAt", timeout=TIMEOUT_MS, polling=10)
+    ms, pressed = page.evaluate("[window.benchFirstStepAt, window.benchRunPressedAt]")
     at_first_step = server.bytes_sent
     page.wait_for_load_state("networkidle")
     sent = server.bytes_sent
@@ -188,6 +200,7 @@ def play_first_step(browser, server) -> dict:
     context.close()
     return {
         "first_step_ms": round(ms),
+        "run_pressed_ms": round(pressed),
         "bytes_at_first_step": at_first_step,
         "bytes": sent,
         "gzip_bytes": gzip_bytes(responses),
@@ -226,6 +239,10 @@ def run() -> dict:
         results["play"] = plays[0] | {
             "first_step_ms": statistics.median(p["first_step_ms"] for p in plays),
             "runs_first_step_ms": [p["first_step_ms"] for p in plays],
+            "runs_run_pressed_ms": [p["run_pressed_ms"] for p in plays],
+            "ratios_per_run": [
+                round(p["first_step_ms"] / b, 2) for p, b in zip(plays, bare, strict=True)
+            ],
             "bare_start_ms": statistics.median(bare),
             "runs_bare_start_ms": bare,
         }
@@ -290,6 +307,7 @@ def run() -> dict:
         f"ratio {play_ratio:.2f} (goal: 1.3 or less)"
     )
     print(f"  runs: page {play['runs_first_step_ms']}, bare {play['runs_bare_start_ms']}")
+    print(f"  per-run ratios {play['ratios_per_run']}; Run pressed at {play['runs_run_pressed_ms']} ms")
     print(f"  files sent more than once: {play['fetched_twice'] or 'none'}")
     reference = play["blackjack_train_bytes"] / 1e6
     print(f"  a Blackjack page (reference, no onnxruntime): {reference:.2f} MB")

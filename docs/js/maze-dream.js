@@ -455,7 +455,7 @@ export async function mountMazeDream(root, python) {
   slider.addEventListener("input", () => showRecorded(Number(slider.value)));
 
   try {
-    loadOrt().catch(() => {}); // onnxruntime-web compiles while Python starts; a failure shows on a run
+    loadOrt().catch(() => {}); // its JavaScript loads while Python starts (the WebAssembly, with the first session); a failure shows on a run
     await python.ready;
     agents = await loadAgents(python);
     usable = agents.filter((a) => !a.problems.length);

@@ -335,7 +335,7 @@ export async function mountMazeOod(root, python) {
 
   // ---- start ----------------------------------------------------------------------
   try {
-    loadOrt().catch(() => {}); // onnxruntime-web compiles while Python starts; a failure shows on a run
+    loadOrt().catch(() => {}); // its JavaScript loads while Python starts (the WebAssembly, with the first session); a failure shows on a run
     await python.ready;
     setup = await python.call(`${OOD}.page_setup`, {});
     await installBatterySets();

@@ -491,8 +491,10 @@ export async function mountMazePlay(root, python) {
   });
 
   // ---- start ----------------------------------------------------------------------
-  // onnxruntime-web (a 14 MB WebAssembly module to compile) loads while Python starts,
-  // not after the first Run; a failure shows when a run needs it. The agents' cards are
+  // onnxruntime-web's JavaScript loads while Python starts; its 14 MB WebAssembly module
+  // is fetched and compiled with the first session, once the agents are known (fetching
+  // or compiling it while Pyodide starts delayed Python more than it saved, measured on
+  // two cores); a failure shows when a run needs it. The agents' cards are
   // fetched meanwhile too, their checks queued for Python's first turns.
   loadOrt().catch(() => {});
   const agentsLoaded = loadAgents(python);
