@@ -4,7 +4,8 @@
    node_modules into site/assets/vendor/. A missing file fails the build: the
    site must never fall back to fetching it from another host.
 2. Bundle the site's own JavaScript (docs/js) with esbuild into
-   site/assets/saferlhub/; CodeMirror and KaTeX come in as lazily loaded chunks.
+   site/assets/saferlhub/; CodeMirror comes in as a lazily loaded chunk (the maths
+   is rendered at build time: hooks/katex_render.py).
 3. Package the `saferlhub` Python package (pyscripts/) as a zip that the Python
    worker puts on Pyodide's sys.path; and the maze battery's held-out sets, drawn ahead
    of time by that very package (`saferlhub.maze.battery_sets`, in a fresh

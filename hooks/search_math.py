@@ -1,11 +1,11 @@
 """MkDocs hook: readable maths in the search index.
 
-Arithmatex leaves TeX in the page (`\\(\\varepsilon = 0\\)`) for KaTeX to render
-in the browser; Material's search indexes that raw TeX, so a result read
+Arithmatex leaves TeX in the page (`\\(\\varepsilon = 0\\)`), which
+hooks/katex_render.py renders with KaTeX; Material's search indexes the TeX, so a result read
 "\\(Q(s, \\text{hit}) - Q(s, \\text{stick})\\)". After the build this hook
 rewrites every maths span of search/search_index.json as plain text
 ("Q(s, hit) - Q(s, stick)", "ε = 0"), so results read like the rendered page
-and searching for "ε" or "max" finds the formulas. The pages keep their TeX.
+and searching for "ε" or "max" finds the formulas.
 """
 
 from __future__ import annotations

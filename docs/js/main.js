@@ -1,7 +1,7 @@
 // Entry point of the site's JavaScript. Material for MkDocs swaps pages without a
 // reload (instant navigation) and announces each page on `document$`; every
 // component mounts there. Python starts only on pages that need it, and heavy
-// code (editor, math) is loaded only on pages that use it.
+// code (the editor) is loaded only on pages that use it.
 
 import { getPython, pythonStarted } from "./python-client.js";
 import { hideStatus, showStatus } from "./status.js";
@@ -36,10 +36,6 @@ function keyboardScrollableTables(article) {
 async function mountPage() {
   const article = document.querySelector("article") ?? document.body;
   keyboardScrollableTables(article);
-  if (article.querySelector(".arithmatex")) {
-    const { renderMath } = await import("./math.js");
-    renderMath(article);
-  }
   // Learning pages (docs/learn): the exercise overview and the quiz need no Python.
   if (article.querySelector(".exercise-overview")) (await import("./exercise.js")).mountExerciseOverview(article);
   if (article.querySelector("[data-quiz]")) (await import("./quiz.js")).mountQuiz(article);

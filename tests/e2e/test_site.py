@@ -53,6 +53,24 @@ def test_instant_navigation_keeps_cells_working_on_one_python(page, site_url):
     assert len([url for url in workers if "python-worker" in url]) == 1
 
 
+def test_maths_arrive_rendered_and_styled_also_after_an_instant_navigation(page, site_url):
+    """The maths are rendered when the site is built (hooks/katex_render.py): no KaTeX
+    script runs, and KaTeX's stylesheet styles them, also on a page swapped in by
+    instant navigation from a page without maths."""
+    scripts = []
+    page.on("request", lambda request: scripts.append(request.url) if request.resource_type == "script" else None)
+    page.goto(site_url)
+    expect(page.locator("link[data-katex]")).to_have_count(0)  # the home page has no maths
+    page.locator("article").get_by_role("link", name="Python playground").first.click()
+    expect(page.locator("h1")).to_have_text(re.compile("^Python playground"))
+    formula = page.locator(".arithmatex .katex").first
+    expect(formula).to_be_visible()
+    expect(page.locator("link[data-katex]")).to_have_count(1)
+    # KaTeX's stylesheet keeps the MathML for screen readers only, off the screen.
+    expect(formula.locator(".katex-mathml")).to_have_css("position", "absolute")
+    assert not [url for url in scripts if "katex" in url.lower()]
+
+
 def test_light_and_dark_mode_toggle(page, site_url):
     page.goto(site_url)
     scheme = page.evaluate("document.body.dataset.mdColorScheme")
