@@ -307,7 +307,8 @@ def run() -> dict:
         f"ratio {play_ratio:.2f} (goal: 1.3 or less)"
     )
     print(f"  runs: page {play['runs_first_step_ms']}, bare {play['runs_bare_start_ms']}")
-    print(f"  per-run ratios {play['ratios_per_run']}; Run pressed at {play['runs_run_pressed_ms']} ms")
+    pressed = play["runs_run_pressed_ms"]
+    print(f"  per-run ratios {play['ratios_per_run']}; Run pressed at {pressed} ms")
     print(f"  files sent more than once: {play['fetched_twice'] or 'none'}")
     reference = play["blackjack_train_bytes"] / 1e6
     print(f"  a Blackjack page (reference, no onnxruntime): {reference:.2f} MB")

@@ -72,15 +72,20 @@ def render_page_maths(output: str, stylesheet_url: str) -> str:
         text = html.unescape(match.group(2)).strip()
         delimited = DELIMITED.fullmatch(text)
         if delimited is None:
-            raise PluginError(f"unexpected arithmatex output (not \\( \\) or \\[ \\]): {text[:80]!r}")
+            raise PluginError(
+                f"unexpected arithmatex output (not \\( \\) or \\[ \\]): {text[:80]!r}"
+            )
         display = delimited["display"] is not None
         formulas.append({"tex": delimited["display" if display else "inline"], "display": display})
     pieces, end = [], 0
-    for match, formula, rendered in zip(found, formulas, render(formulas), strict=True):
+    for match, rendered in zip(found, render(formulas), strict=True):
         tag = match.group(1)
-        attributes = f' {DISPLAY_ATTRIBUTES}' if tag == "div" else ""
+        attributes = f" {DISPLAY_ATTRIBUTES}" if tag == "div" else ""
         # The span around KaTeX's output is auto-render's, kept so the styles apply as before.
-        pieces += [output[end : match.start()], f'<{tag} class="arithmatex"{attributes}><span>{rendered}</span></{tag}>']
+        pieces += [
+            output[end : match.start()],
+            f'<{tag} class="arithmatex"{attributes}><span>{rendered}</span></{tag}>',
+        ]
         end = match.end()
     pieces.append(output[end:])
     page = "".join(pieces)

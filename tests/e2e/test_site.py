@@ -58,7 +58,10 @@ def test_maths_arrive_rendered_and_styled_also_after_an_instant_navigation(page,
     script runs, and KaTeX's stylesheet styles them, also on a page swapped in by
     instant navigation from a page without maths."""
     scripts = []
-    page.on("request", lambda request: scripts.append(request.url) if request.resource_type == "script" else None)
+    page.on(
+        "request",
+        lambda request: scripts.append(request.url) if request.resource_type == "script" else None,
+    )
     page.goto(site_url)
     expect(page.locator("link[data-katex]")).to_have_count(0)  # the home page has no maths
     page.locator("article").get_by_role("link", name="Python playground").first.click()

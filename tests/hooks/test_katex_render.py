@@ -8,7 +8,8 @@ from mkdocs.exceptions import PluginError
 
 PAGE = (
     "<html><head><title>t</title></head><body>"
-    '<p>With <span class="arithmatex">\\(a &lt; b \\text{ and } \\varepsilon = 0\\)</span> here.</p>'
+    '<p>With <span class="arithmatex">'
+    "\\(a &lt; b \\text{ and } \\varepsilon = 0\\)</span> here.</p>"
     '<div class="arithmatex">\\[ V(s) = \\max_a Q(s, a) \\]</div>'
     "</body></html>"
 )
@@ -24,7 +25,10 @@ def test_inline_and_display_maths_become_katex_with_mathml_and_the_stylesheet_is
     # A display block scrolls sideways on a phone: a labelled tab stop (axe).
     assert '<div class="arithmatex" tabindex="0" role="group" aria-label="formula">' in page
     assert page.count("data-katex") == 1
-    assert '<link rel="stylesheet" href="../assets/vendor/katex/katex.min.css" data-katex>\n</head>' in page
+    assert (
+        '<link rel="stylesheet" href="../assets/vendor/katex/katex.min.css" data-katex>\n</head>'
+        in page
+    )
 
 
 def test_a_page_without_maths_is_left_alone():
@@ -33,7 +37,10 @@ def test_a_page_without_maths_is_left_alone():
 
 
 def test_a_formula_katex_cannot_read_is_a_build_warning_and_shows_in_red(caplog):
-    page = '<html><head></head><body><span class="arithmatex">\\(\\nosuchmacro x\\)</span></body></html>'
+    page = (
+        '<html><head></head><body><span class="arithmatex">\\(\\nosuchmacro x\\)</span>'
+        "</body></html>"
+    )
     with caplog.at_level(logging.WARNING, logger="mkdocs.hooks.katex_render"):
         rendered = katex_render.render_page_maths(page, "x.css")
     assert "\\nosuchmacro" in rendered and "color:#cc0000" in rendered
