@@ -74,6 +74,44 @@ def test_maths_arrive_rendered_and_styled_also_after_an_instant_navigation(page,
     assert not [url for url in scripts if "katex" in url.lower()]
 
 
+def test_on_a_python_page_the_search_index_is_built_once_python_is_ready(page, site_url):
+    """Material's search worker would build its index while Pyodide compiles; on a page
+    that starts Python it is created once Python is ready (hooks/runtime_assets.py)."""
+    page.goto(site_url + "playground/")
+    wait_for_python(page)
+    page.wait_for_function(
+        "performance.getEntriesByType('resource').some((e) => e.name.includes('/workers/search.'))"
+    )
+    fetched_at, ready_at = page.evaluate(
+        """() => [
+            performance.getEntriesByType("resource")
+                .find((e) => e.name.includes("/workers/search.")).startTime,
+            window.saferlhub.python.info.readyAt,
+        ]"""
+    )
+    assert fetched_at >= ready_at
+    page.locator(".md-search__input").click()
+    page.keyboard.type("bandit")
+    expect(page.locator(".md-search-result__item").first).to_contain_text(
+        "playground", ignore_case=True
+    )
+
+
+@pytest.mark.own_tab  # holds Python's start back with a route
+def test_a_reader_who_searches_before_python_is_ready_is_not_kept_waiting(page, site_url):
+    held = []
+    page.route("**/pyodide.asm.wasm", lambda route: held.append(route))  # Python cannot start
+    page.goto(site_url + "playground/")
+    page.locator(".md-search__input").click()
+    page.keyboard.type("bandit")
+    expect(page.locator(".md-search-result__item").first).to_contain_text(
+        "playground", ignore_case=True
+    )
+    assert page.evaluate("window.saferlhub.python.status.state") == "loading"
+    for route in held:
+        route.abort()
+
+
 def test_light_and_dark_mode_toggle(page, site_url):
     page.goto(site_url)
     scheme = page.evaluate("document.body.dataset.mdColorScheme")
