@@ -5,54 +5,22 @@
 // Cells on a page share one namespace like a notebook unless marked isolated.
 // Edits are saved in localStorage until Reset.
 //
+// The buttons work at once; the editor (code-editor.js, CodeMirror) is set up once
+// Python is ready, or as soon as the reader goes to the code (focus or click): until
+// then the cell shows its code as the page rendered it (or the reader's saved edit),
+// and Run runs that. Setting up the editors while Pyodide started slowed Python's start.
+//
 // Keyboard: Tab indents inside the editor, as in any code editor, so the way out is
 // CodeMirror's own: Escape then Tab (or Shift+Tab) moves focus on, and Ctrl+M
 // (Shift+Alt+M on macOS) switches Tab to moving focus for good. Every cell says so
 // under its editor, and the editor's description points screen readers to it.
 
-import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
-import { python as pythonLanguage } from "@codemirror/lang-python";
-import {
-  bracketMatching,
-  HighlightStyle,
-  indentOnInput,
-  syntaxHighlighting,
-} from "@codemirror/language";
-import { EditorState, Prec } from "@codemirror/state";
-import {
-  drawSelection,
-  EditorView,
-  highlightActiveLine,
-  keymap,
-  lineNumbers,
-} from "@codemirror/view";
-import { tags } from "@lezer/highlight";
 import { PythonStopped } from "./python-client.js";
 
 const STORAGE_PREFIX = "saferlhub:cell:";
 const MAX_OUTPUT_DOM_CHARS = 250_000;
 // CodeMirror binds its tab-focus toggle to Shift+Alt+M on Apple keyboards.
 const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
-
-// Colours come from Material's own code palette, so light and dark mode both fit.
-const highlightStyle = HighlightStyle.define([
-  { tag: [tags.keyword, tags.controlKeyword, tags.operatorKeyword, tags.definitionKeyword], color: "var(--md-code-hl-keyword-color)" },
-  { tag: [tags.string, tags.special(tags.string)], color: "var(--md-code-hl-string-color)" },
-  { tag: [tags.number, tags.bool, tags.null], color: "var(--md-code-hl-number-color)" },
-  { tag: tags.comment, color: "var(--md-code-hl-comment-color)", fontStyle: "italic" },
-  { tag: [tags.function(tags.variableName), tags.function(tags.propertyName)], color: "var(--md-code-hl-function-color)" },
-  { tag: [tags.className, tags.definition(tags.variableName)], color: "var(--md-code-hl-name-color)" },
-  { tag: [tags.operator, tags.punctuation], color: "var(--md-code-hl-operator-color)" },
-  { tag: tags.standard(tags.variableName), color: "var(--md-code-hl-constant-color)" },
-]);
-
-const editorTheme = EditorView.theme({
-  "&": { backgroundColor: "var(--md-code-bg-color)", color: "var(--md-code-fg-color)", fontSize: ".85em" },
-  ".cm-content": { fontFamily: "var(--md-code-font-family)", caretColor: "var(--md-code-fg-color)" },
-  ".cm-gutters": { backgroundColor: "var(--md-code-bg-color)", color: "var(--md-default-fg-color--light)", border: "none" },
-  ".cm-activeLine": { backgroundColor: "var(--md-code-hl-color--light, transparent)" },
-  "&.cm-focused": { outline: "2px solid var(--md-accent-fg-color)" },
-});
 
 function storageKey(cell, index) {
   return `${STORAGE_PREFIX}${location.pathname}:${cell.dataset.cellId ?? index}`;
@@ -89,6 +57,7 @@ class CodeCell {
     this.original = element.querySelector("pre").textContent.replace(/\n$/, "");
     this.key = storageKey(element, index);
     this.running = false;
+    this.view = null; // the CodeMirror editor, once set up (upgrade)
     this.build();
   }
 
@@ -124,42 +93,33 @@ class CodeCell {
       "Tab indents. To leave the editor from the keyboard press <kbd>Esc</kbd> then <kbd>Tab</kbd> " +
       `(or ${toggle}: Tab then moves focus). <kbd>Shift</kbd>+<kbd>Enter</kbd> runs the cell.`;
 
-    const editorHost = document.createElement("div");
-    editorHost.className = "pycell__editor";
-    this.view = new EditorView({
-      parent: editorHost,
-      state: EditorState.create({
-        doc: initial,
-        extensions: [
-          lineNumbers(),
-          history(),
-          drawSelection(),
-          indentOnInput(),
-          bracketMatching(),
-          highlightActiveLine(),
-          pythonLanguage(),
-          syntaxHighlighting(highlightStyle),
-          editorTheme,
-          EditorView.lineWrapping,
-          EditorView.contentAttributes.of({
-            "aria-label": `Python code cell ${this.number}`,
-            "aria-describedby": hintId,
-          }),
-          Prec.highest(
-            keymap.of([
-              { key: "Shift-Enter", run: () => (this.run(), true) },
-              { key: "Mod-Enter", run: () => (this.run(), true) },
-            ]),
-          ),
-          // Tab indents; Escape then Tab moves focus on, Ctrl+M toggles Tab to moving
-          // focus (CodeMirror's accessible defaults; the hint below says so).
-          keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
-          EditorView.updateListener.of((update) => update.docChanged && this.save()),
-        ],
-      }),
-    });
+    // Until the editor is set up: the code as the page rendered it (highlighted), or the
+    // reader's saved edit, focusable so a keyboard reaches it (and the editor with it).
+    this.hintId = hintId;
+    this.text = initial;
+    this.editorHost = document.createElement("div");
+    this.editorHost.className = "pycell__editor";
+    const rendered = this.element.querySelector(".highlight");
+    if (rendered && initial === this.original) {
+      rendered.querySelectorAll(".md-code__nav").forEach((buttons) => buttons.remove());
+      this.placeholder = rendered;
+    } else {
+      this.placeholder = document.createElement("div");
+      this.placeholder.className = "highlight";
+      const pre = document.createElement("pre");
+      pre.append(Object.assign(document.createElement("code"), { textContent: initial }));
+      this.placeholder.append(pre);
+    }
+    const pre = this.placeholder.querySelector("pre");
+    pre.tabIndex = 0;
+    pre.setAttribute("aria-label", `Python code cell ${this.number}`);
+    pre.setAttribute("aria-describedby", hintId);
+    this.editorHost.append(this.placeholder);
+    const wanted = () => this.view || this.upgrade({ focus: true });
+    this.editorHost.addEventListener("focusin", wanted);
+    this.editorHost.addEventListener("pointerdown", wanted);
 
-    this.element.replaceChildren(toolbar, editorHost, hint, this.output);
+    this.element.replaceChildren(toolbar, this.editorHost, hint, this.output);
     this.element.dataset.mounted = "true";
     if (saved && saved.original !== this.original) {
       this.setState("Your edit is restored; the page's original code has changed since. Reset shows it.");
@@ -176,7 +136,33 @@ class CodeCell {
   }
 
   get code() {
-    return this.view.state.doc.toString();
+    return this.view ? this.view.state.doc.toString() : this.text;
+  }
+
+  /** Set up the editor in place of the rendered code (once); `focus` puts the caret in it. */
+  upgrade({ focus = false } = {}) {
+    this.upgrading ??= import("./code-editor.js").then(({ createEditor }) => {
+      const hadFocus = this.editorHost.contains(document.activeElement);
+      this.view = createEditor({
+        parent: this.editorHost,
+        doc: this.text,
+        label: `Python code cell ${this.number}`,
+        describedBy: this.hintId,
+        onRun: () => this.run(),
+        onChange: () => this.save(),
+      });
+      this.placeholder.remove();
+      this.element.dataset.editor = "ready";
+      if (hadFocus) this.view.focus();
+    });
+    if (focus) this.upgrading.then(() => this.view.focus());
+    return this.upgrading;
+  }
+
+  /** Replace the code (the editor is set up first): Reset, or an exercise's solution. */
+  async setCode(text) {
+    await this.upgrade();
+    this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text } });
   }
 
   setState(text, kind = "") {
@@ -198,8 +184,8 @@ class CodeCell {
     }
   }
 
-  reset() {
-    this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: this.original } });
+  async reset() {
+    await this.setCode(this.original);
     localStorage.removeItem(this.key);
     this.markEdited();
     this.setState("Original code restored.");
@@ -301,10 +287,18 @@ let listening = false;
 
 export function mountCells(root, python) {
   const cells = [...root.querySelectorAll(".pycell")];
+  const fresh = [];
   cells.forEach((element, index) => {
-    if (!element.dataset.mounted) mounted.add(new CodeCell(element, index, python));
+    if (element.dataset.mounted) return;
+    const cell = new CodeCell(element, index, python);
+    element.saferlhubCell = cell; // exercise.js reads and sets the code through it
+    mounted.add(cell);
+    fresh.push(cell);
   });
   for (const cell of mounted) if (!cell.element.isConnected) mounted.delete(cell);
+  // The editors once Python is ready (or has failed: editing needs no Python).
+  const upgradeAll = () => fresh.forEach((cell) => cell.element.isConnected && cell.upgrade());
+  python.ready.then(upgradeAll, upgradeAll);
   if (!listening) {
     listening = true;
     // After a Stop anywhere, cells that ran before say their results are gone.

@@ -9,7 +9,6 @@
 // seconds; a loop it cannot see (inside C code) is caught by the watchdog here,
 // which stops and restarts the worker, so the page stays usable.
 
-import { EditorView } from "@codemirror/view";
 import { PythonStopped } from "./python-client.js";
 
 const STORAGE_PREFIX = "saferlhub:exercise:";
@@ -136,12 +135,8 @@ class Exercise {
     this.refresh();
   }
 
-  get view() {
-    return EditorView.findFromDOM(this.cell);
-  }
-
   get code() {
-    return this.view?.state.doc.toString() ?? this.cell.querySelector("pre")?.textContent ?? "";
+    return this.cell.saferlhubCell?.code ?? this.cell.querySelector("pre")?.textContent ?? "";
   }
 
   save() {
@@ -203,11 +198,9 @@ class Exercise {
     if (sure) this.reset();
   }
 
-  showSolution() {
-    if (this.solutionButton.disabled) return;
-    const view = this.view;
-    if (!view) return;
-    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: this.solution.replace(/\n$/, "") } });
+  async showSolution() {
+    if (this.solutionButton.disabled || !this.cell.saferlhubCell) return;
+    await this.cell.saferlhubCell.setCode(this.solution.replace(/\n$/, ""));
     this.progress.solutionShown = true;
     this.save();
     this.setStatus("The solution is in the editor. Press Check to see it pass, or Reset exercise to start again.");

@@ -136,6 +136,7 @@ def render_python_content(page, path: str, *, contrast: bool = False) -> None:
         expect(root).not_to_have_attribute("data-state", "loading", timeout=PYTHON_TIMEOUT_MS)
     for cell in page.locator(".pycell").all():
         expect(cell).to_have_attribute("data-mounted", "true")
+        expect(cell).to_have_attribute("data-editor", "ready")  # set up once Python is ready
     trainer = page.locator('[data-python="blackjack-trainer"]')
     if trainer.count():
         trainer.locator("#bj-preset").select_option("quick look")

@@ -38,6 +38,31 @@ def playground(page, site_url):
     return page
 
 
+@pytest.mark.own_tab  # holds Python's start back with a route
+def test_before_python_is_ready_a_cell_shows_its_code_and_the_editor_comes_when_wanted(
+    page, site_url
+):
+    """The editors are set up once Python is ready (cells.js): until then each cell
+    shows its code, and going to the code sets its editor up at once."""
+    held = []
+    page.route("**/pyodide.asm.wasm", lambda route: held.append(route))  # Python cannot start
+    page.goto(site_url + "playground/")
+    hello = cell(page, "hello")
+    expect(hello).to_have_attribute("data-mounted", "true")
+    code = hello.locator("pre").first
+    expect(code).to_contain_text("Hello from Python")
+    expect(code).to_have_attribute("aria-label", "Python code cell 1")
+    expect(hello.locator(".cm-content")).to_have_count(0)
+    code.focus()
+    expect(hello.locator(".cm-content")).to_be_focused()
+    page.keyboard.type("# mine\n")
+    expect(hello).to_have_class(re.compile("pycell--edited"))
+    expect(cell(page, "define").locator(".cm-content")).to_have_count(0)  # only the one wanted
+    assert page.evaluate("window.saferlhub.python.status.state") == "loading"
+    for route in held:
+        route.abort()
+
+
 def test_a_cell_run_before_python_is_ready_waits_for_it(page, site_url):
     page.goto(site_url + "playground/")
     hello = cell(page, "hello")
@@ -147,7 +172,9 @@ def test_an_edit_survives_a_reload_and_reset_restores_the_original(playground, s
     cell(playground, "hello").locator(".pycell__reset").click()
     expect(editor).to_contain_text('print("Hello from Python"')
     playground.reload()
-    expect(cell(playground, "hello").locator(".cm-content")).to_contain_text("Hello from Python")
+    # The code as the page renders it, before (and after) the editor is set up.
+    code = cell(playground, "hello").locator(".pycell__editor")
+    expect(code).to_contain_text("Hello from Python")
     expect(cell(playground, "hello")).not_to_have_class(re.compile("pycell--edited"))
 
 
