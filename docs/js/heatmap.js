@@ -151,10 +151,16 @@ export function heatmap({
     const td = event.target.closest("td[data-row]");
     if (td) moveTo(td);
   });
-  table.addEventListener("mouseover", (event) => {
+  // The pointer's cell shows when the pointer moves onto it: not on "mouseover", which
+  // also fires when the page scrolls under a resting pointer (as arrow keys scroll a
+  // tall grid) and would replace the focused cell's details with the pointer's.
+  let pointed = null;
+  table.addEventListener("pointermove", (event) => {
     const td = event.target.closest("td[data-row]");
-    if (td) show(td);
+    if (td && td !== pointed) show(td);
+    pointed = td;
   });
+  table.addEventListener("pointerleave", () => (pointed = null));
   table.addEventListener("keydown", (event) => {
     if (!current) return;
     const r = Number(current.dataset.row);
