@@ -305,5 +305,12 @@ def visit(page, url: str) -> None:
 
 
 def wait_for_python(page, timeout=PYTHON_READY_TIMEOUT_MS):
-    """Wait until the page's Python worker says it is ready."""
+    """Wait until the page's Python worker says it is ready, and the code cells' editors,
+    set up at that moment (docs/js/cells.js), are in place: a click aimed while an editor
+    replaces its cell's rendered code can land where the layout was a moment before."""
     page.wait_for_selector('.saferlhub-status[data-state="ready"]', timeout=timeout)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll(".pycell")]
+            .every((cell) => cell.dataset.editor === "ready")""",
+        timeout=timeout,
+    )
