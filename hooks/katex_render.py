@@ -4,9 +4,7 @@ pymdownx.arithmatex leaves each formula as TeX in the page (`\\(...\\)` in a spa
 `\\[...\\]` in a div). This hook renders every one with the pinned KaTeX package
 (node_modules/katex, run by Node: hooks/katex_render.mjs) into KaTeX's HTML and
 MathML, as KaTeX's auto-render used to do in the browser. So a reader never sees raw
-TeX while a page loads, and no page downloads or runs KaTeX's JavaScript; on pages
-that start Python, rendering in the browser competed with Python's start on two cores
-(the playground's Python-ready figure, see its "How fast"). The page links KaTeX's
+TeX while a page loads, and no page downloads or runs KaTeX's 270 kB script. The page links KaTeX's
 self-hosted stylesheet (fonts load when a formula uses them); Material's instant
 navigation adds the head links of the page it swaps in, so the link comes along.
 

@@ -327,49 +327,49 @@ EARLY_START = """<script>
 DEFER_SEARCH_WORKER = r"""  const PageWorker = window.Worker;
   let release = null;
   const released = new Promise((resolve) => (release = resolve));
-  const onPython = ({{ data }}) => ["ready", "fatal"].includes(data?.type) && release();
+  const onPython = ({ data }) => ["ready", "fatal"].includes(data?.type) && release();
   worker.addEventListener("message", onPython);
   worker.addEventListener("error", () => release());
   released.then(() => worker.removeEventListener("message", onPython));
   setTimeout(() => release(), 30000);
   const toSearch = (event) => event.target.closest?.("form[name=search]") && release();
   document.addEventListener("focusin", toSearch);
-  window.Worker = function Worker(workerUrl, options) {{
+  window.Worker = function Worker(workerUrl, options) {
     if (!new.target) throw new TypeError("Failed to construct 'Worker': use the 'new' operator");
     const path = new URL(workerUrl, location.href).pathname;
-    if (!/\/workers\/search\.[^/]*\.js$/.test(path)) {{
+    if (!/\/workers\/search\.[^/]*\.js$/.test(path)) {
       return new PageWorker(workerUrl, options);
-    }}
+    }
     const standIn = new EventTarget();
     const waiting = [];
     let real = null;
     let ended = false;
-    released.then(() => {{
+    released.then(() => {
       if (ended) return;
       real = new PageWorker(workerUrl, options);
-      for (const type of ["message", "messageerror", "error"]) {{
+      for (const type of ["message", "messageerror", "error"]) {
         const passOn = (event) => standIn.dispatchEvent(new event.constructor(type, event));
         real.addEventListener(type, passOn);
-      }}
+      }
       for (const message of waiting) real.postMessage(...message);
-    }});
-    standIn.postMessage = (...message) => {{
+    });
+    standIn.postMessage = (...message) => {
       if (real) real.postMessage(...message);
       else waiting.push(message);
-    }};
-    standIn.terminate = () => {{
+    };
+    standIn.terminate = () => {
       ended = true;
       real?.terminate();
-    }};
+    };
     return standIn;
-  }};
+  };
   window.Worker.prototype = PageWorker.prototype;"""
 
 
 def early_start_script(page_url: str) -> str:
     return EARLY_START.format(
         url=get_relative_url("assets/saferlhub/python-worker.js", page_url),
-        defer_search=DEFER_SEARCH_WORKER.format(),
+        defer_search=DEFER_SEARCH_WORKER,  # a format argument: its braces stay as written
     )
 
 
